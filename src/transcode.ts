@@ -1,0 +1,114 @@
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { resolveOptions } from './config';
+import { FramepipeError, abortError, isFramepipeError } from './errors';
+import type { MediaInput, Plan, Progress, TranscodeOptions, TranscodeResult } from './types/options';
+import { installComlinkErrorHandler } from './worker/comlink-errors';
+import type { PipelineApi } from './worker/pipeline-api';
+import type { JobOptions } from './pipeline/transcode-job';
+
+let nextJobId = 1;
+
+/** Blob/URL form that can cross to the worker: bytes become a Blob (no copy of the caller's buffer is detached); relative URLs resolve against the page. */
+function portableInput(input: MediaInput): Blob | string {
+  if (input instanceof Blob) return input;
+  if (input instanceof ArrayBuffer) return new Blob([input]);
+  if (ArrayBuffer.isView(input)) return new Blob([new Uint8Array(input.buffer as ArrayBuffer, input.byteOffset, input.byteLength)]);
+  if (input instanceof URL) return input.href;
+  if (typeof input === 'string') return new URL(input, globalThis.location?.href).href;
+  throw new TypeError('framepipe: input must be a File, Blob, ArrayBuffer, typed array, URL or URL string');
+}
+
+function jobOptions(o: TranscodeOptions): JobOptions {
+  const { signal: _s, onProgress: _p, onPlan: _pl, worker: _w, ...rest } = o;
+  return rest;
+}
+
+interface Pipeline { api: Remote<PipelineApi> | PipelineApi; inline: boolean; dispose(): void }
+
+/** How long an aborted job may take to clean up in the worker before the worker is terminated. */
+const ABORT_GRACE_MS = 2000;
+
+async function startPipeline(useWorker: boolean): Promise<Pipeline> {
+  if (useWorker && typeof Worker !== 'undefined') {
+    installComlinkErrorHandler();
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./worker/pipeline.worker.ts', import.meta.url), { type: 'module', name: 'framepipe-pipeline' });
+    } catch (e) {
+      throw new FramepipeError('WORKER_ERROR', `The pipeline worker could not start: ${String(e)}`);
+    }
+    const api = wrap<PipelineApi>(worker);
+    return { api, inline: false, dispose: () => { api[releaseProxy](); worker.terminate(); } };
+  }
+  const { PipelineApi } = await import('./worker/pipeline-api');
+  return { api: new PipelineApi(), inline: true, dispose: () => {} };
+}
+
+/**
+ * Reports, before any decoding, what {@link transcode} would do with each track: copy / transcode / drop, the
+ * reason, the decoder and encoder configs and the output size. Reads only the container header (`moov`).
+ *
+ * @param input File, Blob, bytes, or a URL (read with HTTP range requests).
+ * @throws FramepipeError `UNSUPPORTED_CONTAINER`, `UNSUPPORTED_CODEC`, `CORRUPT_INPUT`, `NO_TRACKS`, `INPUT_READ_ERROR`.
+ * @throws TypeError / RangeError for invalid options.
+ */
+export async function plan(input: MediaInput, options: TranscodeOptions = {}): Promise<Plan> {
+  resolveOptions(options);
+  const p = await startPipeline(options.worker !== false);
+  try {
+    return await p.api.plan(portableInput(input), jobOptions(options));
+  } finally {
+    p.dispose();
+  }
+}
+
+/**
+ * Transcodes `input` to MP4 inside the browser with WebCodecs. The whole pipeline (demux with mp4box.js, decode,
+ * rotate/scale, encode, mux) runs in a dedicated Worker; this thread only receives progress and the result.
+ *
+ * Output: progressive MP4 (`moov` before `mdat`), video upright (display-matrix rotation applied to pixels),
+ * presentation timestamps in µs carried through (VFR stays VFR unless `video.framerate` is set), audio copied
+ * when it needs no change, else Opus.
+ *
+ * @param input File, Blob, bytes, or a URL (read with HTTP range requests; never loaded whole).
+ * @param options See {@link TranscodeOptions}. Times in µs, bitrates in bits/s.
+ * @returns The output Blob, the executed plan and stats (frames in/out, fps, bytes, resource counts).
+ * @throws FramepipeError with `code`: `UNSUPPORTED_CONTAINER` (WebM, MKV, TS, FLV, AVI, Ogg, MP3…),
+ *   `UNSUPPORTED_CODEC` (e.g. HEVC where the browser lacks a decoder), `CORRUPT_INPUT` (truncated/garbage),
+ *   `ABORTED` (the signal fired), `DECODER_ERROR`, `ENCODER_ERROR`, `MUXER_ERROR`, `INPUT_READ_ERROR`, `NO_TRACKS`.
+ * @throws TypeError / RangeError for invalid options (synchronously validated before any work).
+ */
+export async function transcode(input: MediaInput, options: TranscodeOptions = {}): Promise<TranscodeResult> {
+  resolveOptions(options);
+  const portable = portableInput(input);
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const jobId = nextJobId++;
+  const p = await startPipeline(options.worker !== false);
+  let hardStop: (() => void) | null = null;
+  const stopped = new Promise<never>((_, reject) => { hardStop = () => reject(abortError(signal)); });
+  stopped.catch(() => {});
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    void p.api.abort(jobId, signal?.reason instanceof Error ? signal.reason.message : undefined);
+    graceTimer = setTimeout(() => hardStop?.(), ABORT_GRACE_MS);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const hooks = {
+    onPlan: options.onPlan ? (pl: Plan) => options.onPlan!(pl) : undefined,
+    onProgress: options.onProgress ? (pr: Progress) => options.onProgress!(pr) : undefined,
+  };
+  try {
+    const job = p.api.transcode(jobId, portable, jobOptions(options), p.inline ? hooks : proxy(hooks));
+    const r = await Promise.race([job, stopped]);
+    const blob = r.blob;
+    return { blob, plan: r.plan, stats: r.stats, stream: () => blob.stream() };
+  } catch (e) {
+    if (signal?.aborted) throw isFramepipeError(e) && e.code === 'ABORTED' ? e : abortError(signal);
+    throw e;
+  } finally {
+    clearTimeout(graceTimer);
+    signal?.removeEventListener('abort', onAbort);
+    p.dispose();
+  }
+}

@@ -1,0 +1,193 @@
+/** Anything framepipe reads media from: a File/Blob, bytes, or a URL (read with HTTP range requests). */
+export type MediaInput = File | Blob | ArrayBuffer | ArrayBufferView | string | URL;
+
+/** Output video codecs (WebCodecs encoders). */
+export type VideoCodecName = 'avc' | 'vp9' | 'av1';
+
+/**
+ * How the picture fits a `width`×`height` box.
+ * - `contain` (default): scale to fit inside the box, keeping the aspect ratio; the output is the fitted size
+ *   (no bars), so one of the two sides may be smaller than asked.
+ * - `cover`: fill the box exactly, keeping the aspect ratio and cropping the overflow (centred).
+ * - `fill`: stretch to exactly `width`×`height`.
+ */
+export type FitMode = 'contain' | 'cover' | 'fill';
+
+/** Output video options. Sizes are in display orientation (after rotation). */
+export interface VideoOutputOptions {
+  codec: VideoCodecName;
+  /** Bounding width in pixels. Omitted with `height` given: derived from the aspect ratio. */
+  width?: number;
+  /** Bounding height in pixels. */
+  height?: number;
+  fit?: FitMode;
+  /** Target bitrate in bits/s. Default: about 0.09 bits per pixel per frame for AVC, 0.06 for VP9/AV1. */
+  bitrate?: number;
+  /**
+   * Output frame rate in frames/s. When set, frames are duplicated/dropped onto a constant-rate grid; when omitted,
+   * input timestamps carry through unchanged (VFR stays VFR).
+   */
+  framerate?: number;
+  /** Maximum keyframe (GOP) interval in seconds. Default 2. */
+  keyframeInterval?: number;
+  /** WebCodecs `hardwareAcceleration` preference. Default `'no-preference'`. */
+  hardwareAcceleration?: HardwareAcceleration;
+  /** WebCodecs `latencyMode`. Default `'quality'`. */
+  latencyMode?: LatencyMode;
+}
+
+/** Output audio options. */
+export type AudioOutputOptions =
+  | { codec: 'copy' }
+  | {
+    codec: 'opus';
+    /** Bits/s. Default 128 000 for stereo and above, 64 000 for mono. */
+    bitrate?: number;
+    /** Hz. Default: the input's rate (Opus carries any input rate; decoders play it at 48 kHz). */
+    sampleRate?: number;
+    /** 1 or 2. Default: the input's count, capped at 2 (5.1 is down-mixed per ITU-R BS.775). */
+    numberOfChannels?: number;
+  };
+
+/** A time range of the input, in µs of presentation time. */
+export interface TrimRange {
+  /** Inclusive start, µs. Default 0. */
+  start?: number;
+  /** Exclusive end, µs. Default: end of input. */
+  end?: number;
+}
+
+/** Progress of a running job, reported at most every ~100 ms and once at the end. */
+export interface Progress {
+  /** Video frames written to the output so far (audio-only jobs: 0). */
+  framesDone: number;
+  /** Expected output video frames (0 when unknown, e.g. audio-only). */
+  framesTotal: number;
+  /** 0..1 over the whole job (media time done / media time to do). */
+  fraction: number;
+  /** Output video frames per second of wall time so far. */
+  fps: number;
+  /** Estimated seconds left (`Infinity` before the first estimate). */
+  etaSeconds: number;
+  /** Wall time since the job started, ms. */
+  elapsedMs: number;
+}
+
+/** Options of {@link transcode} and {@link plan}. Unknown keys throw a TypeError. */
+export interface TranscodeOptions {
+  /** Output container. Only `'mp4'` for now. */
+  container?: 'mp4';
+  /** Output video, or `false` to drop video. Default `{ codec: 'avc' }` at the input size. */
+  video?: VideoOutputOptions | false;
+  /** Output audio, or `false` to drop audio. Default `{ codec: 'copy' }` (re-encoded to Opus when it can't be copied). */
+  audio?: AudioOutputOptions | false;
+  /** Keep only this range of the input (µs). Output timestamps start at 0. */
+  trim?: TrimRange;
+  /** Cancels the job; it then rejects with `FramepipeError` code `ABORTED`. */
+  signal?: AbortSignal;
+  /** Called with progress updates. */
+  onProgress?: (progress: Progress) => void;
+  /** Called once with the plan, before any decoding starts. */
+  onPlan?: (plan: Plan) => void;
+  /**
+   * Run the pipeline in a dedicated Worker (default `true`). `false` runs the same pipeline on the calling thread,
+   * for environments where a module Worker cannot start.
+   */
+  worker?: boolean;
+}
+
+/** What happens to one input track. */
+export type TrackAction = 'copy' | 'transcode' | 'drop';
+
+/** The decision for one input track, made before any work starts. */
+export interface TrackPlan {
+  trackId: number;
+  kind: 'video' | 'audio' | 'other';
+  action: TrackAction;
+  /** Why this action was chosen, in words. */
+  reason: string;
+  /** Which implementation runs this track: `webcodecs` (decode/encode) or `copy` (no codec work). */
+  path?: 'webcodecs' | 'copy';
+  input: {
+    codec: string;
+    /** Coded size in pixels (video). */
+    codedWidth?: number;
+    codedHeight?: number;
+    /** Display size in pixels after rotation (video). */
+    displayWidth?: number;
+    displayHeight?: number;
+    /** Clockwise display rotation from the track's matrix, degrees (ISO/IEC 14496-12 §8.3.2 `matrix`). */
+    rotation?: number;
+    sampleRate?: number;
+    numberOfChannels?: number;
+    /** Track duration in µs (edit list applied). */
+    durationUs: number;
+    /** Sample count (frames for video). */
+    sampleCount: number;
+  };
+  output?: {
+    codec: string;
+    width?: number;
+    height?: number;
+    bitrate?: number;
+    framerate?: number;
+    sampleRate?: number;
+    numberOfChannels?: number;
+    /** Full WebCodecs encoder config chosen (transcode only). */
+    encoderConfig?: VideoEncoderConfig | AudioEncoderConfig;
+  };
+  /** WebCodecs decoder config used (transcode only; `description` omitted). */
+  decoderConfig?: { codec: string; codedWidth?: number; codedHeight?: number; sampleRate?: number; numberOfChannels?: number };
+}
+
+/** The whole plan: per-track decisions plus container facts. JSON-serialisable. */
+export interface Plan {
+  container: 'mp4';
+  /** What the input was detected as, e.g. `'mp4'`, `'mov'`, `'fmp4'`. */
+  inputContainer: string;
+  /** Input duration in µs. */
+  durationUs: number;
+  /** The time range that will be processed, µs. */
+  range: { start: number; end: number };
+  tracks: TrackPlan[];
+}
+
+/** Statistics of a finished job. */
+export interface TranscodeStats {
+  /** Video frames decoded (in the range). */
+  framesIn: number;
+  /** Video frames encoded into the output. */
+  framesOut: number;
+  /** Audio packets written. */
+  audioPacketsOut: number;
+  /** framesOut / wall seconds. */
+  fps: number;
+  wallTimeMs: number;
+  /** Bytes read from the input. */
+  bytesRead: number;
+  /** Output size in bytes. */
+  bytesOut: number;
+  /** The video encoder used, or null when video was dropped/copied. */
+  videoEncoder: { codec: string; hardwareAcceleration: HardwareAcceleration; hardware: boolean | 'unknown' } | null;
+  /** Frame bookkeeping: every VideoFrame/AudioData created by the pipeline and how many were closed. */
+  resources: ResourceCounts;
+}
+
+/** Counts of WebCodecs objects created and closed by a job (equal when nothing leaked). */
+export interface ResourceCounts {
+  videoFramesCreated: number;
+  videoFramesClosed: number;
+  audioDataCreated: number;
+  audioDataClosed: number;
+}
+
+/** The result of {@link transcode}. */
+export interface TranscodeResult {
+  /** The output file (`video/mp4`). */
+  blob: Blob;
+  /** The output as a byte stream (reads `blob`). */
+  stream(): ReadableStream<Uint8Array>;
+  /** The plan as executed. */
+  plan: Plan;
+  stats: TranscodeStats;
+}
