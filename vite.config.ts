@@ -51,6 +51,8 @@ export default defineConfig({
   server: { headers: isolationHeaders, fs: { allow: [root] } },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
+  // Pre-bundle deps up front so the dev server never reloads a page mid-test to optimise a newly seen import.
+  optimizeDeps: { include: ['mp4box', 'comlink', 'mediabunny'] },
   build: {
     target: 'es2022',
     sourcemap: true,

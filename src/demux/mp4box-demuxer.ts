@@ -86,9 +86,12 @@ export class Mp4boxDemuxer implements Demuxer {
     const queue: Sample[] = [];
     file.onSamples = (_id, _user, samples) => { for (const s of samples) queue.push(s); };
     for (const id of trackIds) file.setExtractionOptions(id, null, { nbSamples: EXTRACT_BATCH });
-    if (opts.startUs && opts.startUs > 0) {
-      const { offset } = file.seek(opts.startUs / 1e6, true);
-      this.#nextPos = offset;
+    // Position reading at the first sample needed (the keyframe before startUs). Needed also at 0: with `moov` at
+    // the end, parsing the header has moved past the sample data. Fragmented files are read from the start: their
+    // sample tables live in `moof` boxes not parsed yet, and the lanes drop what precedes the range.
+    if (this.container !== 'fmp4') {
+      const { offset } = file.seek(Math.max(0, opts.startUs ?? 0) / 1e6, true);
+      if (Number.isFinite(offset)) this.#nextPos = offset;
     }
     file.start();
     let eof = false;
@@ -182,7 +185,7 @@ export class Mp4boxDemuxer implements Demuxer {
       let codec = t.codec;
       let description: Uint8Array | undefined;
       if (codec.startsWith('mp4a')) {
-        description = aacDescription(entry);
+        description = aacDescription(entry) ?? buildAudioSpecificConfig(codec, sampleRate, numberOfChannels);
       } else if (codec.toLowerCase().startsWith('opus')) {
         codec = 'opus';
         description = opusHead(entry, sampleRate, numberOfChannels);
@@ -227,11 +230,38 @@ function codecBox(trak: Trak, names: string[]): Uint8Array | undefined {
   return undefined;
 }
 
-/** AudioSpecificConfig from `esds` → DecoderConfigDescriptor (tag 4) → DecoderSpecificInfo (tag 5), ISO/IEC 14496-1 §7.2.6. */
+/**
+ * AudioSpecificConfig from `esds` → DecoderConfigDescriptor (tag 4) → DecoderSpecificInfo (tag 5), ISO/IEC 14496-1
+ * §7.2.6. QuickTime nests `esds` inside a `wave` box (QTFF "Sound sample description extensions"); we search
+ * child boxes for it.
+ */
 function aacDescription(entry: AnyBox | undefined): Uint8Array | undefined {
-  const esd = (entry?.esds as { esd?: { findDescriptor(tag: number): { findDescriptor(tag: number): { data: Uint8Array } | undefined } | undefined } } | undefined)?.esd;
-  const dsi = esd?.findDescriptor(4)?.findDescriptor(5);
+  const esdsBox = (entry?.esds ?? findBox(entry, 'esds')) as { esd?: { findDescriptor(tag: number): { findDescriptor(tag: number): { data: Uint8Array } | undefined } | undefined } } | undefined;
+  const dsi = esdsBox?.esd?.findDescriptor(4)?.findDescriptor(5);
   return dsi?.data ? new Uint8Array(dsi.data) : undefined;
+}
+
+function findBox(box: AnyBox | undefined, type: string, depth = 0): AnyBox | undefined {
+  if (!box || depth > 4) return undefined;
+  for (const child of (box.boxes as AnyBox[] | undefined) ?? []) {
+    if (child.type === type) return child;
+    const inner = (child[type] as AnyBox | undefined) ?? findBox(child, type, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+
+/**
+ * A 2-byte AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1: 5-bit audioObjectType, 4-bit samplingFrequencyIndex,
+ * 4-bit channelConfiguration) for files whose `esds` is missing or unreadable.
+ */
+export function buildAudioSpecificConfig(codec: string, sampleRate: number, channels: number): Uint8Array | undefined {
+  const aot = Number(codec.split('.')[2] ?? 2) || 2;
+  const fi = AAC_RATES.indexOf(sampleRate);
+  if (fi < 0 || aot > 30 || channels < 1 || channels > 7) return undefined;
+  return new Uint8Array([(aot << 3) | (fi >> 1), ((fi & 1) << 7) | (channels << 3)]);
 }
 
 /**

@@ -1,0 +1,96 @@
+// Node-side helpers for browser tests: the shared corpus, ffprobe/ffmpeg validation.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const projectRoot = resolve(here, '../..');
+export const mediaRoot = resolve(projectRoot, '../shared/media');
+export const uploadDir = resolve(projectRoot, 'test-results/uploads');
+
+export interface ManifestEntry {
+  file: string;
+  duration_s: number;
+  video?: { codec: string; width: number; height: number; frames: number; rotation: number | null; fps: { avg_decimal: number; r_decimal: number } };
+  audio?: { codec: string; sample_rate: number; channels: number; track_count: number };
+}
+
+/** `../shared/media/manifest.json`: the real-file corpus. */
+export function manifest(): ManifestEntry[] {
+  return JSON.parse(readFileSync(resolve(mediaRoot, 'manifest.json'), 'utf8'));
+}
+
+/** Path of a corpus file (`derived/x.mp4` for derived ones); throws if absent so a missing file fails loudly. */
+export function mediaPath(name: string): string {
+  const p = resolve(mediaRoot, name);
+  if (!existsSync(p)) throw new Error(`corpus file missing: ${p}`);
+  return p;
+}
+
+export interface ProbeStream {
+  index: number; codec_type: string; codec_name: string; width?: number; height?: number; duration?: string; start_time?: string;
+  nb_read_frames?: string; nb_read_packets?: string; sample_rate?: string; channels?: number; profile?: string;
+  side_data_list?: Array<{ side_data_type: string; rotation?: number }>; tags?: Record<string, string>;
+}
+
+/** ffprobe streams+format as JSON; `count` adds decoded frame counts (slower). */
+export function probe(file: string, count = false): { streams: ProbeStream[]; format: { duration?: string; format_name: string } } {
+  const args = ['-v', 'error', ...(count ? ['-count_frames'] : []), '-show_streams', '-show_format', '-of', 'json', file];
+  return JSON.parse(execFileSync('ffprobe', args, { encoding: 'utf8' }));
+}
+
+/** Presentation timestamps (s) of every video packet, sorted (edit lists applied by ffprobe's demuxer). */
+export function videoPts(file: string): number[] {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim()).filter(Boolean).map(Number).sort((a, b) => a - b);
+}
+
+/** Duration (s) of the first stream of a type, from decoded frames: last frame end − first frame start. */
+export function streamSpan(file: string, type: 'v' | 'a', index = 0): number {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', `${type}:${index}`, '-show_entries', 'frame=pts_time,duration_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const rows = out.split('\n').map((l) => l.trim().split(',')).filter((r) => r.length >= 2 && r[0] !== '' && r[0] !== 'N/A').map(([p, d]) => [Number(p), Number(d)]);
+  if (rows.length === 0) return 0;
+  const start = Math.min(...rows.map((r) => r[0]));
+  const end = Math.max(...rows.map((r) => r[0] + (Number.isFinite(r[1]) ? r[1] : 0)));
+  return end - start;
+}
+
+function parsePsnr(stderrOrOut: string): number {
+  const m = /PSNR .*average:([\d.]+|inf)/.exec(stderrOrOut);
+  if (!m) throw new Error(`no PSNR in ffmpeg output:\n${stderrOrOut.slice(-2000)}`);
+  return m[1] === 'inf' ? Infinity : Number(m[1]);
+}
+
+/**
+ * Mean PSNR (dB, the `average` ffmpeg's psnr filter reports) of `out` against `ref` scaled by native ffmpeg
+ * (bicubic) to `width`×`height`. ffmpeg auto-rotates `ref` by its display matrix, so this also checks that the
+ * output is upright. Frames are paired by timestamp (both rebased to start at 0).
+ */
+export function psnr(out: string, ref: string, width: number, height: number): number {
+  try {
+    const res = execFileSync('bash', ['-c', `ffmpeg -hide_banner -nostats -i "$0" -i "$1" -an -filter_complex "[1:v]scale=${width}:${height}:flags=bicubic,format=yuv420p,setpts=PTS-STARTPTS[ref];[0:v]format=yuv420p,setpts=PTS-STARTPTS[o];[o][ref]psnr" -f null - 2>&1`, out, ref], { encoding: 'utf8' });
+    return parsePsnr(res);
+  } catch (e) {
+    throw new Error(`ffmpeg psnr failed: ${(e as { stdout?: string }).stdout ?? String(e)}`);
+  }
+}
+
+/** True when the first `moov` box starts before the first `mdat` (progressive download, ISO/IEC 14496-12 §6.2.3). */
+export function moovBeforeMdat(file: string): boolean {
+  const b = readFileSync(file);
+  let off = 0;
+  let moov = -1;
+  let mdat = -1;
+  while (off + 8 <= b.length) {
+    let size = b.readUInt32BE(off);
+    const type = b.toString('latin1', off + 4, off + 8);
+    if (size === 1) size = Number(b.readBigUInt64BE(off + 8));
+    if (size === 0) size = b.length - off;
+    if (type === 'moov' && moov < 0) moov = off;
+    if (type === 'mdat' && mdat < 0) mdat = off;
+    if (size < 8) break;
+    off += size;
+  }
+  return moov >= 0 && mdat >= 0 && moov < mdat;
+}
