@@ -94,9 +94,10 @@ export async function transcode(input: MediaInput, options: TranscodeOptions = {
     graceTimer = setTimeout(() => hardStop?.(), ABORT_GRACE_MS);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Always functions: through Comlink every property of a proxy looks callable, so optional hooks must exist.
   const hooks = {
-    onPlan: options.onPlan ? (pl: Plan) => options.onPlan!(pl) : undefined,
-    onProgress: options.onProgress ? (pr: Progress) => options.onProgress!(pr) : undefined,
+    onPlan: (pl: Plan) => options.onPlan?.(pl),
+    onProgress: (pr: Progress) => options.onProgress?.(pr),
   };
   try {
     const job = p.api.transcode(jobId, portable, jobOptions(options), p.inline ? hooks : proxy(hooks));

@@ -94,6 +94,7 @@ export class Mp4boxDemuxer implements Demuxer {
       if (Number.isFinite(offset)) this.#nextPos = offset;
     }
     file.start();
+    const lastNumber = new Map<number, number>();
     let eof = false;
     try {
       for (;;) {
@@ -101,6 +102,7 @@ export class Mp4boxDemuxer implements Demuxer {
           const s = queue.shift()!;
           const out = this.#toSample(s);
           file.releaseUsedSamples(s.track_id, s.number);
+          lastNumber.set(s.track_id, s.number);
           yield out;
           throwIfAborted(signal);
         }
@@ -122,6 +124,17 @@ export class Mp4boxDemuxer implements Demuxer {
       file.onSamples = undefined;
     }
     if (this.#error) throw new FramepipeError('CORRUPT_INPUT', `The MP4 structure is malformed (${this.#error}).`);
+    // The sample tables promise more samples than the file holds: it was cut short. Refuse rather than return a
+    // silently shorter output.
+    if (this.container !== 'fmp4') {
+      for (const id of trackIds) {
+        const t = this.tracks.find((x) => x.id === id);
+        const got = (lastNumber.get(id) ?? -1) + 1;
+        if (t && t.sampleCount > 0 && got < t.sampleCount) {
+          throw new FramepipeError('CORRUPT_INPUT', `The file is truncated: track ${id} has ${got} of ${t.sampleCount} samples.`, { trackId: id, samplesRead: got, samplesExpected: t.sampleCount, bytes: this.#source.size });
+        }
+      }
+    }
   }
 
   #toSample(s: Sample): DemuxedSample {

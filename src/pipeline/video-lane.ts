@@ -14,8 +14,8 @@ const MAX_ENCODE_QUEUE = 8;
  * Video: decode (WebCodecs `VideoDecoder`) → geometry (rotate/crop; scaling is left to the encoder) → optional
  * constant-rate grid → encode (`VideoEncoder`, keyframe every `keyframeIntervalUs`) → muxer.
  *
- * Trim: frames whose [timestamp, timestamp+duration) misses [start, end) are closed unencoded; output timestamps
- * are rebased to start at 0. Backpressure: `push` waits while either codec queue is full.
+ * Trim: a frame is kept when it starts before `end` and more than half of it lies after `start`; the others are
+ * closed unencoded. Output timestamps are rebased to start at 0. Backpressure: `push` waits while either codec queue is full.
  */
 export class VideoLane {
   framesIn = 0;
@@ -105,7 +105,8 @@ export class VideoLane {
   #onFrame(frame: VideoFrame): void {
     const { start, end } = this.#range;
     const dur = frame.duration ?? 0;
-    if (this.#error || frame.timestamp >= end || frame.timestamp + Math.max(dur, 1) <= start) { this.#ledger.close(frame); return; }
+    // A frame belongs to the range when most of it lies inside: no sliver frame at a cut.
+    if (this.#error || frame.timestamp >= end || frame.timestamp + dur / 2 <= start) { this.#ledger.close(frame); return; }
     this.framesIn++;
     if (this.#plan.framerate) {
       if (!this.#held) this.#nextTickUs = Math.max(0, frame.timestamp - start);

@@ -46,20 +46,44 @@ export function videoPts(file: string): number[] {
   return out.split('\n').map((l) => l.trim()).filter(Boolean).map(Number).sort((a, b) => a - b);
 }
 
-/** Duration (s) of the first stream of a type, from decoded frames: last frame end − first frame start. */
+/**
+ * Duration (s) of a stream from its decoded frames: last frame end − first frame start. Throws when ffprobe finds
+ * no frame, so a broken probe can never pass a comparison vacuously. (ffmpeg 5.1 names the field
+ * `pkt_duration_time`; 6+ `duration_time`.)
+ */
 export function streamSpan(file: string, type: 'v' | 'a', index = 0): number {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', `${type}:${index}`, '-show_entries', 'frame=pts_time,duration_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
-  const rows = out.split('\n').map((l) => l.trim().split(',')).filter((r) => r.length >= 2 && r[0] !== '' && r[0] !== 'N/A').map(([p, d]) => [Number(p), Number(d)]);
-  if (rows.length === 0) return 0;
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', `${type}:${index}`, '-show_entries', 'frame=pts_time,pkt_duration_time,duration_time', '-of', 'json', file], { encoding: 'utf8' });
+  const frames = (JSON.parse(out).frames ?? []) as Array<Record<string, string>>;
+  const rows = frames.map((f) => [Number(f.pts_time), Number(f.duration_time ?? f.pkt_duration_time ?? 0)]).filter(([p]) => Number.isFinite(p));
+  if (rows.length === 0) throw new Error(`ffprobe found no ${type}:${index} frames in ${file}`);
   const start = Math.min(...rows.map((r) => r[0]));
   const end = Math.max(...rows.map((r) => r[0] + (Number.isFinite(r[1]) ? r[1] : 0)));
   return end - start;
 }
 
-function parsePsnr(stderrOrOut: string): number {
-  const m = /PSNR .*average:([\d.]+|inf)/.exec(stderrOrOut);
-  if (!m) throw new Error(`no PSNR in ffmpeg output:\n${stderrOrOut.slice(-2000)}`);
+function parsePsnr(ffmpegOutput: string): number {
+  const m = /PSNR .*average:([\d.]+|inf)/.exec(ffmpegOutput);
+  if (!m) throw new Error(`no PSNR in ffmpeg output:\n${ffmpegOutput.slice(-2000)}`);
   return m[1] === 'inf' ? Infinity : Number(m[1]);
+}
+
+/** First `seconds` of a file's first audio stream as 48 kHz mono float PCM, decoded by native ffmpeg. */
+export function pcmMono48k(file: string, seconds: number): Float32Array {
+  const buf = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '48000', '-t', String(seconds), '-f', 'f32le', '-'], { maxBuffer: 1 << 28 });
+  return new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
+}
+
+/** Best normalised cross-correlation of two signals over lags within ±`maxLag` samples. 1 = identical shape. */
+export function bestCorrelation(a: Float32Array, b: Float32Array, maxLag: number): { r: number; lag: number } {
+  let best = { r: -1, lag: 0 };
+  const n = Math.min(a.length, b.length) - 2 * maxLag;
+  for (let lag = -maxLag; lag <= maxLag; lag += 8) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = maxLag; i < maxLag + n; i++) { const x = a[i]; const y = b[i + lag]; ab += x * y; aa += x * x; bb += y * y; }
+    const r = ab / Math.sqrt(aa * bb || 1);
+    if (r > best.r) best = { r, lag };
+  }
+  return best;
 }
 
 /**
@@ -67,9 +91,9 @@ function parsePsnr(stderrOrOut: string): number {
  * (bicubic) to `width`×`height`. ffmpeg auto-rotates `ref` by its display matrix, so this also checks that the
  * output is upright. Frames are paired by timestamp (both rebased to start at 0).
  */
-export function psnr(out: string, ref: string, width: number, height: number): number {
+export function psnr(out: string, ref: string, width: number, height: number, refFilter = `scale=${width}:${height}:flags=bicubic`): number {
   try {
-    const res = execFileSync('bash', ['-c', `ffmpeg -hide_banner -nostats -i "$0" -i "$1" -an -filter_complex "[1:v]scale=${width}:${height}:flags=bicubic,format=yuv420p,setpts=PTS-STARTPTS[ref];[0:v]format=yuv420p,setpts=PTS-STARTPTS[o];[o][ref]psnr" -f null - 2>&1`, out, ref], { encoding: 'utf8' });
+    const res = execFileSync('bash', ['-c', `ffmpeg -hide_banner -nostats -i "$0" -i "$1" -an -filter_complex "[1:v]${refFilter},format=yuv420p,setpts=PTS-STARTPTS[ref];[0:v]format=yuv420p,setpts=PTS-STARTPTS[o];[o][ref]psnr" -f null - 2>&1`, out, ref], { encoding: 'utf8' });
     return parsePsnr(res);
   } catch (e) {
     throw new Error(`ffmpeg psnr failed: ${(e as { stdout?: string }).stdout ?? String(e)}`);
