@@ -15,6 +15,8 @@ interface TrackTiming {
   mediaTimeTicks: number;
   /** Leading empty edits, µs: added to each timestamp. */
   emptyUs: number;
+  /** End of the edit's presentation, µs (samples starting at or after it are not presented); Infinity if none. */
+  endUs: number;
 }
 
 /**
@@ -103,6 +105,7 @@ export class Mp4boxDemuxer implements Demuxer {
           const out = this.#toSample(s);
           file.releaseUsedSamples(s.track_id, s.number);
           lastNumber.set(s.track_id, s.number);
+          if (out.timestamp >= this.#timing.get(s.track_id)!.endUs) continue; // cut by the edit list
           yield out;
           throwIfAborted(signal);
         }
@@ -168,7 +171,7 @@ export class Mp4boxDemuxer implements Demuxer {
       editDurationUs = segUs;
       break;
     }
-    this.#timing.set(t.id, { timescale, mediaTimeTicks, emptyUs });
+    this.#timing.set(t.id, { timescale, mediaTimeTicks, emptyUs, endUs: editDurationUs > 0 ? emptyUs + editDurationUs : Infinity });
     const mediaUs = t.duration && timescale ? (t.duration / timescale) * 1e6 : t.samples_duration ? (t.samples_duration / timescale) * 1e6 : 0;
     const kind = t.type === 'video' || t.video ? 'video' : t.type === 'audio' || t.audio ? 'audio' : 'other';
     const base = {
