@@ -23,7 +23,13 @@ function jobOptions(o: TranscodeOptions): JobOptions {
   return rest;
 }
 
-interface Pipeline { api: Remote<PipelineApi> | PipelineApi; inline: boolean; dispose(): void }
+interface Pipeline {
+  api: Remote<PipelineApi> | PipelineApi;
+  inline: boolean;
+  /** Rejects with `WORKER_ERROR` if the worker fails to load or dies, so a call can never hang on it. */
+  failure: Promise<never>;
+  dispose(): void;
+}
 
 /** How long an aborted job may take to clean up in the worker before the worker is terminated. */
 const ABORT_GRACE_MS = 2000;
@@ -37,11 +43,19 @@ async function startPipeline(useWorker: boolean): Promise<Pipeline> {
     } catch (e) {
       throw new FramepipeError('WORKER_ERROR', `The pipeline worker could not start: ${String(e)}`);
     }
+    const failure = new Promise<never>((_, reject) => {
+      worker.addEventListener('error', (ev) => {
+        ev.preventDefault();
+        reject(new FramepipeError('WORKER_ERROR', `The pipeline worker failed: ${ev.message || 'script could not load'}`));
+      });
+      worker.addEventListener('messageerror', () => reject(new FramepipeError('WORKER_ERROR', 'A message from the pipeline worker could not be deserialised.')));
+    });
+    failure.catch(() => {});
     const api = wrap<PipelineApi>(worker);
-    return { api, inline: false, dispose: () => { api[releaseProxy](); worker.terminate(); } };
+    return { api, inline: false, failure, dispose: () => { api[releaseProxy](); worker.terminate(); } };
   }
   const { PipelineApi } = await import('./worker/pipeline-api');
-  return { api: new PipelineApi(), inline: true, dispose: () => {} };
+  return { api: new PipelineApi(), inline: true, failure: new Promise<never>(() => {}), dispose: () => {} };
 }
 
 /**
@@ -56,7 +70,7 @@ export async function plan(input: MediaInput, options: TranscodeOptions = {}): P
   resolveOptions(options);
   const p = await startPipeline(options.worker !== false);
   try {
-    return await p.api.plan(portableInput(input), jobOptions(options));
+    return await Promise.race([p.api.plan(portableInput(input), jobOptions(options)), p.failure]);
   } finally {
     p.dispose();
   }
@@ -101,7 +115,7 @@ export async function transcode(input: MediaInput, options: TranscodeOptions = {
   };
   try {
     const job = p.api.transcode(jobId, portable, jobOptions(options), p.inline ? hooks : proxy(hooks));
-    const r = await Promise.race([job, stopped]);
+    const r = await Promise.race([job, stopped, p.failure]);
     const blob = r.blob;
     return { blob, plan: r.plan, stats: r.stats, stream: () => blob.stream() };
   } catch (e) {
