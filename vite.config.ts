@@ -46,6 +46,8 @@ function devRoutes(): Plugin {
 
 export default defineConfig({
   root,
+  // Relative asset URLs: the worker chunk is found next to framepipe.js wherever an app serves dist/.
+  base: './',
   publicDir: 'public',
   plugins: [devRoutes()],
   server: { headers: isolationHeaders, fs: { allow: [root] } },

@@ -124,12 +124,16 @@ export function formatSummary(r) {
   const s = r.stats ?? {};
   const lines = [`wrote ${r.output} (${formatBytes(r.bytes)}) in ${formatDuration((s.wallTimeMs ?? r.wallMs) / 1000)}`];
   const parts = [];
-  if (s.framesIn != null) parts.push(`${s.framesIn} frames in`);
-  if (s.framesOut != null) parts.push(`${s.framesOut} frames out`);
-  if (typeof s.fps === 'number') parts.push(`${s.fps.toFixed(1)} fps`);
+  const hasFrames = Boolean(s.framesIn || s.framesOut);
+  if (hasFrames && s.framesIn != null) parts.push(`${s.framesIn} frames in`);
+  if (hasFrames && s.framesOut != null) parts.push(`${s.framesOut} frames out`);
+  if (hasFrames && typeof s.fps === 'number') parts.push(`${s.fps.toFixed(1)} fps`);
+  if (s.audioPacketsOut) parts.push(`${s.audioPacketsOut} audio packets out`);
   if (parts.length) lines.push('  ' + parts.join(', '));
-  const enc = flatPairs(s.encoder);
-  if (enc.length) lines.push('  encoder: ' + enc.join(' '));
+  for (const [key, label] of [['encoder', 'encoder'], ['videoEncoder', 'video encoder'], ['audioEncoder', 'audio encoder']]) {
+    const enc = flatPairs(s[key]);
+    if (enc.length) lines.push(`  ${label}: ${enc.join(' ')}`);
+  }
   return lines.join('\n');
 }
 

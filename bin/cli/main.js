@@ -321,6 +321,7 @@ async function runJob(mode, inputArg, flags) {
     if (!res?.ok) {
       progress.stop();
       const e = res?.error ?? { code: 'UNEXPECTED_ERROR', message: 'no result from the page' };
+      log(`[cli] page error ${e.code}: ${e.message}`);
       if (interrupted) checkInterrupted();
       throw Object.assign(new CliError(e.code ?? 'UNEXPECTED_ERROR', e.message ?? ''), { stack: e.stack, pageError: e });
     }

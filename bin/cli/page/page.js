@@ -40,6 +40,11 @@ function serializeError(e) {
     let code = typeof e.code === 'string' ? e.code : undefined;
     if (!code && name === 'AbortError') code = 'ABORTED';
     let message = e.message != null ? String(e.message) : String(e);
+    if (!code && (name === 'TypeError' || name === 'RangeError') && /^framepipe:/.test(message)) {
+      // The library validates options synchronously and throws TypeError/RangeError (`framepipe: …`).
+      code = 'BAD_ARGUMENT';
+      message = message.replace(/^framepipe:\s*/, '');
+    }
     if (!code) {
       code = 'UNEXPECTED_ERROR';
       if (name && name !== 'Error') message = `${name}: ${message}`;
