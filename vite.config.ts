@@ -26,9 +26,10 @@ function devRoutes(): Plugin {
   return {
     name: 'framepipe-dev-routes',
     configureServer(server) {
-      server.middlewares.use('/media', (req, res, next) => {
+      server.middlewares.use('/media', (req, res) => {
         for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
-        media(req, res, next);
+        // A real 404, not Vite's SPA fallback page.
+        media(req, res, () => { res.statusCode = 404; res.end('not found'); });
       });
       server.middlewares.use('/__upload', (req, res) => {
         if (req.method !== 'POST') { res.statusCode = 405; res.end(); return; }
