@@ -10,6 +10,7 @@
  * - `INPUT_READ_ERROR`: the input could not be read (HTTP error, unreadable Blob).
  * - `NO_TRACKS`: nothing is left to write after applying the options (e.g. `video: false` on a video-only file).
  * - `WORKER_ERROR`: the pipeline worker could not start or died.
+ * - `FILTER_ERROR`: a filter is invalid (bad parameters, a shader that does not compile) or failed on a frame.
  * - `INTERNAL`: a bug in framepipe; please report it.
  */
 export type ErrorCode =
@@ -23,6 +24,7 @@ export type ErrorCode =
   | 'INPUT_READ_ERROR'
   | 'NO_TRACKS'
   | 'WORKER_ERROR'
+  | 'FILTER_ERROR'
   | 'INTERNAL';
 
 /**
