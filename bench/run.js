@@ -2,11 +2,12 @@
 // framepipe benchmark: 1080p30 H.264 + AAC → 720p H.264 2.5 Mbit/s MP4 (AAC copied), side by side with
 // Mediabunny's Conversion API, the WebCodecs decode-only ceiling and native ffmpeg; plus framepipe's peak memory
 // on the 20 s clip vs a 40 s version of it. Usage: see bench/README.md (`node bench/run.js --help`).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { busyFraction, startCpuAccounting } from './lib/cpu.js';
 import { startServer } from './lib/server.js';
 import { launchBrowser, openBenchPage, runInPage } from './lib/browser.js';
 import { startMemorySampler } from './lib/memory.js';
@@ -41,7 +42,9 @@ const HELP = `Usage: node bench/run.js [options]   (build first: npx vite build)
   --runs N          measured runs per system, median reported (default 3)
   --only LIST       comma-separated subset of: ${ALL_IDS.join(', ')}
                     ("ffmpeg" selects both presets)
-  --mem-runs N      framepipe transcodes per clip for the memory comparison (default 1; max peak is kept)
+  --mem-runs N      transcodes per clip for the memory comparison (default 1; the highest peak is kept)
+  --mem-systems L   systems whose memory is compared on the 1x vs 2x clip: framepipe,mediabunny
+                    (default framepipe)
   --input FILE      input clip (default ${basename(DEFAULT_INPUT)})
   --timeout S       per-run timeout in seconds for in-page runs (default 300)
   --skip-psnr       skip the PSNR check of one output per system (saves ~10 s per system)
@@ -56,6 +59,7 @@ function parseCli() {
       runs: { type: 'string', default: '3' },
       only: { type: 'string' },
       'mem-runs': { type: 'string', default: '1' },
+      'mem-systems': { type: 'string', default: 'framepipe' },
       input: { type: 'string', default: DEFAULT_INPUT },
       timeout: { type: 'string', default: '300' },
       'skip-psnr': { type: 'boolean', default: false },
@@ -74,9 +78,13 @@ function parseCli() {
     const unknown = wanted.filter((w) => !ALL_IDS.some((id) => id === w || id.startsWith(w + '-')));
     if (unknown.length) throw new Error(`unknown --only entries: ${unknown.join(', ')} (known: ${ALL_IDS.join(', ')})`);
   }
+  const memSystems = values['mem-systems'].split(',').map((s) => s.trim()).filter(Boolean);
+  const badMem = memSystems.filter((m) => !['framepipe', 'mediabunny'].includes(m));
+  if (badMem.length) throw new Error(`--mem-systems: unknown ${badMem.join(', ')} (framepipe, mediabunny)`);
   return {
     runs: Math.floor(runs),
     memRuns: Math.floor(memRuns),
+    memSystems,
     only,
     input: resolve(values.input),
     timeoutMs: Number(values.timeout) * 1000,
@@ -90,6 +98,13 @@ const log = (/** @type {string} */ s) => console.log(s);
 async function main() {
   const opts = parseCli();
   if (!existsSync(opts.input)) throw new Error(`input not found: ${opts.input}`);
+  const busyBefore = await busyFraction(1000);
+  if (busyBefore > 0.15) {
+    log(`WARNING: ${Math.round(busyBefore * 100)} % of the CPU is busy with other work before the bench starts; ` +
+      'numbers will be low and noisy');
+  }
+  const cpuAccounting = startCpuAccounting();
+  rmSync(OUT, { recursive: true, force: true }); // outputs of this run only, so none can be mistaken for a stale one
   mkdirSync(OUT, { recursive: true });
 
   const inputProbe = await probe(opts.input);
@@ -105,11 +120,13 @@ async function main() {
   const haveDist = existsSync(distFile);
   /** @type {Record<string, string>} systems that couldn't run at all, with the reason */
   const skipped = {};
-  for (const id of ['framepipe', 'memory']) {
-    if (opts.only.includes(id) && !haveDist) skipped[id] = 'dist/framepipe.js missing (run `npx vite build`)';
-  }
+  const noDist = 'dist/framepipe.js missing (run `npx vite build`)';
+  if (opts.only.includes('framepipe') && !haveDist) skipped.framepipe = noDist;
+  const memSystems = opts.only.includes('memory') ? opts.memSystems : [];
+  if (memSystems.includes('framepipe') && !haveDist) skipped['memory-framepipe'] = noDist;
   const selected = SYSTEMS.filter((s) => opts.only.includes(s.id) && !skipped[s.id]);
-  const doMemory = opts.only.includes('memory') && !skipped.memory;
+  const memSelected = memSystems.filter((m) => !skipped[`memory-${m}`]);
+  const doMemory = memSelected.length > 0;
   for (const [id, why] of Object.entries(skipped)) log(`SKIP ${id}: ${why}`);
 
   // The 40 s clip for the memory comparison: the input twice, stream-copied.
@@ -139,8 +156,8 @@ async function main() {
     file.startsWith(GEN) ? `${server.origin}/gen/${basename(file)}` : `${server.origin}/input/${basename(file)}`;
 
   const needBrowser = selected.some((s) => s.kind === 'page') || doMemory;
-  const chromium = needBrowser ? await launchBrowser({ headed: opts.headed }) : null;
-  if (chromium) log(`chromium ${chromium.version}, pages from ${server.origin}`);
+  /** @type {Awaited<ReturnType<typeof launchBrowser>> | null} */
+  let chromium = null;
 
   /** @type {Record<string, any[]>} */
   const runs = Object.fromEntries(selected.map((s) => [s.id, []]));
@@ -150,21 +167,30 @@ async function main() {
   const memory = [];
 
   try {
+    if (needBrowser) {
+      chromium = await launchBrowser({ headed: opts.headed });
+      log(`chromium ${chromium.version}, pages from ${server.origin}`);
+    }
     // Round-robin so slow drift on a shared machine hits every system alike.
     for (let round = 1; round <= opts.runs; round++) {
       for (const sys of selected) {
         if (errors[sys.id]) continue;
         const out = sys.transcode ? `${sys.id}-${round}.mp4` : undefined;
+        const runCpu = startCpuAccounting();
         try {
           const r = sys.kind === 'page'
             ? await pageRun(chromium, server.origin, sys.id, { src: urlOf(opts.input), out, ...JOB }, opts.timeoutMs)
             : await ffmpegTranscode({ input: opts.input, output: join(OUT, out), preset: sys.preset, ...JOB });
-          const run = { round, ms: r.ms, reportedFrames: r.frames, bytes: r.bytes, file: out && join(OUT, out), detail: r.detail };
+          const otherCpu = runCpu.stop().otherShare;
+          const run = {
+            round, ms: r.ms, reportedFrames: r.frames, bytes: r.bytes, file: out && join(OUT, out), otherCpu, detail: r.detail,
+          };
           runs[sys.id].push(run);
           const frames = sys.transcode ? r.frames ?? want.frames : r.frames;
           log(`  run ${round}/${opts.runs} ${sys.id.padEnd(16)} ${(r.ms / 1000).toFixed(2).padStart(7)} s  ` +
-            `≈${fmt((frames / r.ms) * 1000)} fps`);
+            `≈${fmt((frames / r.ms) * 1000)} fps` + (otherCpu > 0.1 ? `  (other processes used ${pct(otherCpu)} CPU)` : ''));
         } catch (e) {
+          runCpu.stop();
           errors[sys.id] = String(/** @type {any} */ (e)?.message ?? e);
           log(`  run ${round}/${opts.runs} ${sys.id}: ERROR ${errors[sys.id]}`);
         }
@@ -172,14 +198,18 @@ async function main() {
     }
 
     if (doMemory) {
-      log('memory: framepipe transcode, peak RSS of all Chromium child processes + page JS heap, sampled every 100 ms');
-      for (const clip of clips) {
-        for (let i = 1; i <= opts.memRuns; i++) {
-          try {
-            memory.push(await memoryRun(chromium, server.origin, clip, urlOf(clip.file), i, opts.timeoutMs));
-          } catch (e) {
-            errors[`memory-${clip.name}`] = String(/** @type {any} */ (e)?.message ?? e);
-            log(`  memory ${clip.name}: ERROR ${errors[`memory-${clip.name}`]}`);
+      log('memory: peak RSS of all Chromium child processes + JS heap / ArrayBuffers of page and workers, every 100 ms');
+      for (const system of memSelected) {
+        for (const clip of clips) {
+          for (let i = 1; i <= opts.memRuns; i++) {
+            const key = `memory-${system}-${clip.name}`;
+            if (errors[key]) continue;
+            try {
+              memory.push(await memoryRun(chromium, server.origin, system, clip, urlOf(clip.file), i, opts.timeoutMs));
+            } catch (e) {
+              errors[key] = String(/** @type {any} */ (e)?.message ?? e);
+              log(`  ${key}: ERROR ${errors[key]}`);
+            }
           }
         }
       }
@@ -188,6 +218,8 @@ async function main() {
     await chromium?.browser.close();
     await server.close();
   }
+  // Contention over the measured part only (validation below doesn't care).
+  const cpu = { busyBefore, ...cpuAccounting.stop(), loadAvgAfter: loadavg() };
 
   // Validate every output (ffprobe) and compute fps from the frames actually in the file.
   log('validating outputs (ffprobe' + (opts.skipPsnr ? ')' : ', PSNR-Y of the last output per system vs the scaled input)'));
@@ -225,7 +257,10 @@ async function main() {
     }
   }
 
-  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium });
+  if (cpu.otherShare > 0.1) {
+    log(`WARNING: other processes used ${Math.round(cpu.otherShare * 100)} % of the CPU while the bench ran`);
+  }
+  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu });
   const stamp = results.date.replace(/[:.]/g, '-');
   const json = JSON.stringify(results, null, 2);
   writeFileSync(join(RESULTS, `bench-${stamp}.json`), json);
@@ -258,34 +293,37 @@ async function pageRun(chromium, origin, system, args, timeoutMs) {
 }
 
 /**
- * framepipe transcode of `clip` while sampling memory.
+ * One transcode of `clip` by `system` while sampling memory.
  * @param {any} chromium
  * @param {string} origin
+ * @param {string} system
  * @param {{ name: string, file: string, probe: any }} clip
  * @param {string} src
  * @param {number} i
  * @param {number} timeoutMs
  */
-async function memoryRun(chromium, origin, clip, src, i, timeoutMs) {
-  const p = await openBenchPage(chromium.browser, origin, 'framepipe', log);
+async function memoryRun(chromium, origin, system, clip, src, i, timeoutMs) {
+  const p = await openBenchPage(chromium.browser, origin, system, log);
   try {
     await new Promise((r) => setTimeout(r, 500)); // let the previous context's renderer go away
-    const sampler = await startMemorySampler({ browserPid: chromium.pid, page: p.page });
-    const out = `memory-${clip.name}-${i}.mp4`;
-    const run = runInPage(p.page, 'framepipe', { src, out, ...JOB }, timeoutMs);
+    const sampler = await startMemorySampler({ browserPid: chromium.pid, page: p.page, browser: chromium.browser, origin });
+    const runCpu = startCpuAccounting();
+    const out = `memory-${system}-${clip.name}-${i}.mp4`;
+    const run = runInPage(p.page, system, { src, out, ...JOB }, timeoutMs);
     await run.catch(() => {});
     const mem = await sampler.stop();
+    const otherCpu = runCpu.stop().otherShare;
     const r = await run; // rethrows a failed run, after the sampler has stopped
-    log(`  memory ${clip.name} run ${i}: peak RSS ${mem.peakRssMb} MB (baseline ${mem.baselineRssMb}, ` +
-      `+${mem.deltaRssMb}), JS heap peak ${mem.peakJsHeapMb} MB, ${(r.ms / 1000).toFixed(1)} s`);
-    return { clip: clip.name, run: i, input: clip.file, expectedFrames: clip.probe.video.frames, ms: r.ms, file: join(OUT, out), ...mem };
+    log(`  memory ${system} ${clip.name} run ${i}: peak RSS ${mem.peakRssMb} MB (baseline ${mem.baselineRssMb}, ` +
+      `+${mem.deltaRssMb}), JS heap peak ${mem.peakJsHeapMb} MB, ArrayBuffers ${mem.peakArrayBuffersMb} MB, ${(r.ms / 1000).toFixed(1)} s`);
+    return { system, clip: clip.name, run: i, input: clip.file, expectedFrames: clip.probe.video.frames, ms: r.ms, file: join(OUT, out), otherCpu, ...mem };
   } finally {
     await p.close();
   }
 }
 
 /** Build the results object written to JSON. */
-function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium }) {
+function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu }) {
   /** @type {Record<string, any>} */
   const systems = {};
   for (const sys of selected) {
@@ -303,12 +341,13 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
       bytes: last?.probe?.format.size ?? last?.bytes,
       videoKbps: last?.probe?.video?.bitrate ? Math.round(last.probe.video.bitrate / 1000) : undefined,
       psnrY: last?.psnr?.y,
+      maxOtherCpu: Math.max(0, ...rs.map((r) => r.otherCpu ?? 0)),
       problems,
       runs: rs,
     };
   }
   for (const [id, why] of Object.entries(skipped)) {
-    if (id !== 'memory') systems[id] = { label: id, fps: NaN, problems: [`skipped: ${why}`], runs: [] };
+    if (!id.startsWith('memory')) systems[id] = { label: id, fps: NaN, problems: [`skipped: ${why}`], runs: [] };
   }
 
   const fp = systems.framepipe?.fps;
@@ -320,32 +359,38 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     'mediabunny/decode-ceiling': ratio(systems.mediabunny?.fps, systems.decode?.fps),
   };
 
-  /** Per clip: the run with the highest RSS peak. */
-  const byClip = {};
-  for (const m of memory) if (!byClip[m.clip] || m.peakRssMb > byClip[m.clip].peakRssMb) byClip[m.clip] = m;
-  const clipNames = Object.keys(byClip);
-  const [short, long] = clipNames.map((c) => byClip[c]);
   const memorySummary = memory.length ? {
     method: 'peak sum of VmRSS over all Chromium child processes (renderer incl. workers, GPU, utility), ' +
-      'sampled every 100 ms; delta = peak - sum just before the transcode; JS heap = page main thread only (CDP)',
-    clips: byClip,
-    ratios: long && short ? {
-      peakRss: ratio(long.peakRssMb, short.peakRssMb),
-      deltaRss: ratio(long.deltaRssMb, short.deltaRssMb),
-      peakJsHeap: ratio(long.peakJsHeapMb, short.peakJsHeapMb),
-    } : undefined,
+      'sampled every 100 ms; delta = peak - sum just before the transcode; JS heap / ArrayBuffers = V8 used heap and ' +
+      'ArrayBuffer backing stores of the page main thread + its workers (CDP Runtime.getHeapUsage)',
+    systems: Object.fromEntries([...new Set(memory.map((m) => m.system))].map((system) => {
+      /** Per clip: the run with the highest RSS peak. */
+      const byClip = {};
+      for (const m of memory.filter((x) => x.system === system)) {
+        if (!byClip[m.clip] || m.peakRssMb > byClip[m.clip].peakRssMb) byClip[m.clip] = m;
+      }
+      const [short, long] = Object.values(byClip);
+      const ratios = long && short ? {
+        peakRss: ratio(long.peakRssMb, short.peakRssMb),
+        deltaRss: ratio(long.deltaRssMb, short.deltaRssMb),
+        peakJsHeap: ratio(long.peakJsHeapMb, short.peakJsHeapMb),
+        peakArrayBuffers: ratio(long.peakArrayBuffersMb, short.peakArrayBuffersMb),
+      } : undefined;
+      return [system, { clips: byClip, ratios }];
+    })),
     runs: memory,
   } : undefined;
 
   return {
     date: new Date().toISOString(),
     job: { input: opts.input, ...JOB, container: 'mp4', audio: 'copy (AAC)' },
-    config: { runs: opts.runs, memRuns: opts.memRuns, only: opts.only },
+    config: { runs: opts.runs, memRuns: opts.memRuns, memSystems: opts.memSystems, only: opts.only },
     env: {
       node: process.version,
       cpu: cpus()[0]?.model,
       cores: cpus().length,
       memGb: Math.round(totalmem() / 2 ** 30),
+      cpuContention: cpu,
       chromium: chromium?.version,
       framepipeDist: distInfo(),
       ...TOOLS,
@@ -368,10 +413,27 @@ function distInfo() {
   return { version, builtAt: statSync(f).mtime.toISOString(), bytes: statSync(f).size };
 }
 
+/**
+ * The table's check column: 'ok', or the problems on one line (full text is in the JSON and under the table).
+ * @param {string[] | undefined} problems
+ */
+function check(problems) {
+  if (!problems?.length) return 'ok';
+  const text = 'WARN: ' + problems.map((p) => p.split('\n')[0]).join('; ');
+  return text.length > 100 ? text.slice(0, 99) + '…' : text;
+}
+
+/** @param {number} x */
+const pct = (x) => `${Math.round(x * 100)} %`;
+
 /** Print the human-readable report. */
 function printReport(r) {
   const rows = Object.entries(r.systems).map(([id, s]) => ({ id, ...s }));
-  log(`\n${r.job.width}x${r.job.height} H.264 ${r.job.bitrate / 1e6} Mbit/s MP4 + AAC copy, from ` +
+  const e = r.env;
+  log(`\nenv: chromium ${e.chromium ?? '-'}, ${e.ffmpeg.replace(/ Copyright.*/, '')}, node ${e.node}, ` +
+    `${e.cores}x ${e.cpu}; CPU used by other processes: ${pct(e.cpuContention.busyBefore)} before, ${pct(e.cpuContention.otherShare)} ` +
+    'during the bench');
+  log(`${r.job.width}x${r.job.height} H.264 ${r.job.bitrate / 1e6} Mbit/s MP4 + AAC copy, from ` +
     `${basename(r.job.input)} (${r.expected.frames} frames); median of ${r.config.runs}`);
   log(table(rows, [
     ['system', 'id'],
@@ -382,7 +444,8 @@ function printReport(r) {
     ['MB', (s) => fmt(s.bytes / 1e6, 2), 'r'],
     ['v kb/s', (s) => s.videoKbps ?? '-', 'r'],
     ['PSNR-Y', (s) => fmt(s.psnrY), 'r'],
-    ['check', (s) => (s.problems.length ? 'WARN: ' + s.problems.join('; ') : 'ok')],
+    ['other CPU', (s) => (s.maxOtherCpu === undefined ? '-' : pct(s.maxOtherCpu)), 'r'],
+    ['check', (s) => check(s.problems)],
   ]));
 
   const ratioRows = Object.entries(r.ratios).filter(([, v]) => v !== null);
@@ -392,8 +455,10 @@ function printReport(r) {
   }
 
   if (r.memory) {
-    log('\nmemory: framepipe transcode, ' + r.memory.method);
-    log(table(Object.values(r.memory.clips), [
+    log('\nmemory: ' + r.memory.method);
+    const rows = Object.values(r.memory.systems).flatMap((m) => Object.values(m.clips));
+    log(table(rows, [
+      ['system', 'system'],
       ['clip', 'clip'],
       ['frames', 'expectedFrames', 'r'],
       ['wall s', (m) => fmt(m.ms / 1000, 1), 'r'],
@@ -401,11 +466,18 @@ function printReport(r) {
       ['peak RSS MB', (m) => fmt(m.peakRssMb), 'r'],
       ['delta MB', (m) => fmt(m.deltaRssMb), 'r'],
       ['peak renderer MB', (m) => fmt(m.peakRssByTypeMb?.renderer), 'r'],
+      ['workers', 'workers', 'r'],
       ['JS heap MB', (m) => fmt(m.peakJsHeapMb), 'r'],
-      ['check', (m) => (m.problems?.length ? 'WARN: ' + m.problems.join('; ') : 'ok')],
+      ['ArrayBuffers MB', (m) => fmt(m.peakArrayBuffersMb), 'r'],
+      ['other CPU', (m) => pct(m.otherCpu ?? 0), 'r'],
+      ['check', (m) => check(m.problems)],
     ]));
-    const q = r.memory.ratios;
-    if (q) log(`long/short: peak RSS ×${fmt(q.peakRss, 2)}, delta RSS ×${fmt(q.deltaRss, 2)}, JS heap ×${fmt(q.peakJsHeap, 2)}`);
+    for (const [system, { ratios: q }] of Object.entries(r.memory.systems)) {
+      if (q) {
+        log(`${system} 2x/1x clip: peak RSS ×${fmt(q.peakRss, 2)}, delta RSS ×${fmt(q.deltaRss, 2)}, ` +
+          `JS heap ×${fmt(q.peakJsHeap, 2)}, ArrayBuffers ×${fmt(q.peakArrayBuffers, 2)}`);
+      }
+    }
   }
   for (const [id, e] of Object.entries(r.errors)) log(`ERROR ${id}: ${e}`);
 }

@@ -1,5 +1,6 @@
 // Chromium launch + a fresh, isolated page per measured run.
 import { chromium } from 'playwright-core';
+import { childProcesses } from './memory.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -15,8 +16,13 @@ const ARGS = [
 /** @param {{ headed?: boolean }} [opts] */
 export async function launchBrowser({ headed = false } = {}) {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: !headed });
-  const pid = browser.process()?.pid;
-  if (!pid) throw new Error('no browser pid (needed for process-tree memory sampling)');
+  // playwright-core spawns the browser as a direct child of this Node process; its pid roots the tree
+  // whose memory we sample (Browser has no process() accessor, only BrowserServer does).
+  const pid = childProcesses(process.pid).find((p) => /chrom/i.test(p.cmd) && !p.cmd.includes('--type='))?.pid;
+  if (!pid) {
+    await browser.close();
+    throw new Error('browser process not found (needed for process-tree memory sampling)');
+  }
   return { browser, pid, version: browser.version() };
 }
 

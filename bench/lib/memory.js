@@ -42,6 +42,17 @@ export function descendants(root) {
   return out;
 }
 
+/**
+ * Direct children of `pid`, with their command lines.
+ * @param {number} pid
+ * @returns {Array<{ pid: number, cmd: string }>}
+ */
+export function childProcesses(pid) {
+  return [...processParents()]
+    .filter(([, ppid]) => ppid === pid)
+    .map(([child]) => ({ pid: child, cmd: (readOrNull(`/proc/${child}/cmdline`) ?? '').replaceAll('\0', ' ') }));
+}
+
 /** @type {Map<number, string>} */
 const typeCache = new Map();
 
@@ -83,25 +94,84 @@ export function rssSnapshot(browserPid) {
 }
 
 /**
- * Sample process-tree RSS and the page's JSHeapUsedSize every `intervalMs` until stopped.
- * @param {{ browserPid: number, page: import('playwright-core').Page, intervalMs?: number }} opts
+ * V8 heap usage of every dedicated worker under `origin`, through a browser-level CDP session (Playwright's page
+ * session doesn't reach workers). Uses non-flat `Target.attachToTarget` + `sendMessageToTarget`, which a second
+ * CDP client may do next to Playwright's own attachment. Best effort: returns zeros if anything is refused.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} origin
  */
-export async function startMemorySampler({ browserPid, page, intervalMs = 100 }) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
+async function workerHeapProbe(browser, origin) {
+  const cdp = await browser.newBrowserCDPSession();
+  /** @type {Map<string, string>} targetId → sessionId */
+  const attached = new Map();
+  /** @type {Map<number, (m: any) => void>} */
+  const pending = new Map();
+  let nextId = 0;
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message);
+    pending.get(m.id)?.(m);
+    pending.delete(m.id);
+  });
+  /** @param {string} sessionId @param {string} method */
+  const call = (sessionId, method) => new Promise((resolve) => {
+    const id = ++nextId;
+    const timer = setTimeout(() => { pending.delete(id); resolve(null); }, 1000);
+    pending.set(id, (m) => { clearTimeout(timer); resolve(m.result ?? null); });
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) })
+      .catch(() => { clearTimeout(timer); pending.delete(id); resolve(null); });
+  });
+  return {
+    /** @returns {Promise<{ usedBytes: number, backingStoreBytes: number, workers: number }>} */
+    async sample() {
+      let usedBytes = 0;
+      let backingStoreBytes = 0;
+      try {
+        const { targetInfos } = await cdp.send('Target.getTargets');
+        const workers = targetInfos.filter((t) => t.type === 'worker' && t.url.startsWith(origin));
+        for (const w of workers) {
+          if (!attached.has(w.targetId)) {
+            const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: w.targetId, flatten: false });
+            attached.set(w.targetId, sessionId);
+          }
+        }
+        const usages = await Promise.all(workers.map((w) => call(attached.get(w.targetId), 'Runtime.getHeapUsage')));
+        for (const u of usages) {
+          usedBytes += u?.usedSize ?? 0;
+          backingStoreBytes += u?.backingStorageSize ?? 0;
+        }
+        return { usedBytes, backingStoreBytes, workers: workers.length };
+      } catch {
+        return { usedBytes, backingStoreBytes, workers: 0 };
+      }
+    },
+    close: () => cdp.detach().catch(() => {}),
+  };
+}
 
-  const jsHeap = async () => {
+/**
+ * Sample, every `intervalMs` until stopped: process-tree RSS (the number that counts: it includes the workers and
+ * codec memory), and the V8 used heap + ArrayBuffer backing stores (CDP Runtime.getHeapUsage) of the page's main
+ * thread and of its workers, to tell JS-side growth from native growth.
+ * @param {{ browserPid: number, page: import('playwright-core').Page, browser: import('playwright-core').Browser,
+ *   origin: string, intervalMs?: number }} opts
+ */
+export async function startMemorySampler({ browserPid, page, browser, origin, intervalMs = 100 }) {
+  const cdp = await page.context().newCDPSession(page);
+  const workers = await workerHeapProbe(browser, origin);
+
+  const pageHeap = async () => {
     try {
-      const { metrics } = await cdp.send('Performance.getMetrics');
-      return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+      const u = await cdp.send('Runtime.getHeapUsage');
+      return { usedBytes: u.usedSize, backingStoreBytes: u.backingStorageSize ?? 0 };
     } catch {
-      return 0; // page busy closing, etc.
+      return { usedBytes: 0, backingStoreBytes: 0 }; // page busy closing, etc.
     }
   };
 
-  const baseline = { rss: rssSnapshot(browserPid), jsHeapBytes: await jsHeap() };
+  const baseline = { rss: rssSnapshot(browserPid), page: await pageHeap() };
   let peakRss = baseline.rss;
-  let peakJsHeap = baseline.jsHeapBytes;
+  const peak = { pageHeap: 0, pageBuffers: 0, workerHeap: 0, workerBuffers: 0, heap: 0, buffers: 0 };
+  let maxWorkers = 0;
   let samples = 0;
   let running = true;
 
@@ -110,7 +180,14 @@ export async function startMemorySampler({ browserPid, page, intervalMs = 100 })
       const started = Date.now();
       const rss = rssSnapshot(browserPid);
       if (rss.totalBytes > peakRss.totalBytes) peakRss = rss;
-      peakJsHeap = Math.max(peakJsHeap, await jsHeap());
+      const [p, w] = await Promise.all([pageHeap(), workers.sample()]);
+      peak.pageHeap = Math.max(peak.pageHeap, p.usedBytes);
+      peak.pageBuffers = Math.max(peak.pageBuffers, p.backingStoreBytes);
+      peak.workerHeap = Math.max(peak.workerHeap, w.usedBytes);
+      peak.workerBuffers = Math.max(peak.workerBuffers, w.backingStoreBytes);
+      peak.heap = Math.max(peak.heap, p.usedBytes + w.usedBytes);
+      peak.buffers = Math.max(peak.buffers, p.backingStoreBytes + w.backingStoreBytes);
+      maxWorkers = Math.max(maxWorkers, w.workers);
       samples++;
       await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - started))));
     }
@@ -118,11 +195,12 @@ export async function startMemorySampler({ browserPid, page, intervalMs = 100 })
   const loop = tick();
 
   return {
-    /** Stop sampling and return peaks (MB) relative to the baseline taken at start. */
+    /** Stop sampling and return peaks (MB) and the RSS delta over the baseline taken at start. */
     async stop() {
       running = false;
       await loop;
       await cdp.detach().catch(() => {});
+      await workers.close();
       const toMb = (/** @type {Record<string, number>} */ o) =>
         Object.fromEntries(Object.entries(o).sort().map(([k, v]) => [k, round(v / MB)]));
       return {
@@ -132,8 +210,16 @@ export async function startMemorySampler({ browserPid, page, intervalMs = 100 })
         peakRssMb: round(peakRss.totalBytes / MB),
         deltaRssMb: round((peakRss.totalBytes - baseline.rss.totalBytes) / MB),
         peakRssByTypeMb: toMb(peakRss.byType),
-        baselineJsHeapMb: round(baseline.jsHeapBytes / MB),
-        peakJsHeapMb: round(peakJsHeap / MB),
+        workers: maxWorkers,
+        /** page main thread + workers, V8 used heap */
+        peakJsHeapMb: round(peak.heap / MB),
+        /** page main thread + workers, ArrayBuffer backing stores (input/output buffers live here) */
+        peakArrayBuffersMb: round(peak.buffers / MB),
+        baselinePageJsHeapMb: round(baseline.page.usedBytes / MB),
+        peakPageJsHeapMb: round(peak.pageHeap / MB),
+        peakPageArrayBuffersMb: round(peak.pageBuffers / MB),
+        peakWorkerJsHeapMb: round(peak.workerHeap / MB),
+        peakWorkerArrayBuffersMb: round(peak.workerBuffers / MB),
       };
     },
   };

@@ -6,20 +6,22 @@
  * @typedef {{ ms: number, frames?: number, bytes?: number, uploaded?: string, detail?: object }} RunResult
  */
 
-/** @type {Record<string, () => Promise<any>>} */
+/** Module each system needs (bare specifiers resolved by the import map in index.html). */
 const loaders = {
   framepipe: () => import('framepipe'),
   mediabunny: () => import('mediabunny'),
-  decode: () => import('mp4box'),
+  mp4box: () => import('mp4box'),
 };
+/** @type {Record<string, keyof typeof loaders>} */
+const moduleOf = { framepipe: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box' };
 
 /** @type {Record<string, any>} */
 const modules = {};
 
-/** @param {string} system */
-async function load(system) {
-  modules[system] ??= await loaders[system]();
-  return modules[system];
+/** @param {keyof typeof loaders} name */
+async function load(name) {
+  modules[name] ??= await loaders[name]();
+  return modules[name];
 }
 
 /**
@@ -174,22 +176,23 @@ function demuxVideo(buf, { createFile, MP4BoxBuffer, DataStream }) {
 }
 
 /** @param {string} system */
-window.benchLoad = async (system) => {
+async function benchLoad(system) {
   if (!(system in systems)) throw new Error(`unknown page system: ${system}`);
-  await load(system);
+  await load(moduleOf[system]);
   return { crossOriginIsolated: globalThis.crossOriginIsolated, userAgent: navigator.userAgent };
-};
+}
 
 /**
  * @param {string} system
  * @param {RunArgs} args
  */
-window.benchRun = async (system, args) => {
+async function benchRun(system, args) {
   try {
     return { ok: true, ...(await systems[system](args)) };
   } catch (e) {
     return { ok: false, error: String(/** @type {any} */ (e)?.stack ?? e) };
   }
-};
+}
 
-window.benchReady = true;
+// The entry points Node drives via page.evaluate (bench/lib/browser.js).
+Object.assign(window, { benchLoad, benchRun, benchReady: true });
