@@ -6,7 +6,7 @@ import sirv from 'sirv';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const mediaDir = resolve(root, '../shared/media');
-const uploadDir = resolve(root, 'test-results/uploads');
+const uploadDir = resolve(root, '.test-uploads');
 
 /** Cross-origin isolation: needed for SharedArrayBuffer (ffmpeg.wasm multi-thread) and precise timers. */
 const isolationHeaders = {
@@ -18,7 +18,7 @@ const isolationHeaders = {
 /**
  * Dev/test-only routes:
  * - `/media/*` serves `../shared/media` (HTTP range requests supported, for URL inputs);
- * - `POST /__upload/<name>` streams a request body into `test-results/uploads/<name>` so browser tests can hand
+ * - `POST /__upload/<name>` streams a request body into `.test-uploads/<name>` so browser tests can hand
  *   outputs to ffprobe without base64 round-trips.
  */
 function devRoutes(): Plugin {

@@ -1,4 +1,8 @@
 import type { AudioOutputOptions, TranscodeOptions, VideoOutputOptions } from './types/options';
+import type { Filter, FilterBackendChoice, WireFilter } from './filter/wire';
+
+/** Options as the caller gives them, or as they reach the worker (JS filters replaced by indices). */
+export type AnyTranscodeOptions = Omit<TranscodeOptions, 'filters'> & { filters?: Array<Filter | WireFilter> };
 
 /** Options after defaults are applied and values validated (internal; plain data, structured-clone safe). */
 export interface ResolvedOptions {
@@ -7,9 +11,13 @@ export interface ResolvedOptions {
     Pick<VideoOutputOptions, 'width' | 'height' | 'bitrate' | 'framerate'> & { upscale: boolean } | false;
   audio: AudioOutputOptions | false;
   trim: { start: number; end: number };
+  filters: WireFilter[];
+  filterBackend: FilterBackendChoice;
 }
 
-const TOP_KEYS = new Set(['container', 'video', 'audio', 'trim', 'signal', 'onProgress', 'onPlan', 'worker']);
+const FILTER_TYPES = new Set(['grayscale', 'colorAdjust', 'blur', 'sharpen', 'crop', 'resize', 'rotate', 'overlay', 'chromaKey', 'fade', 'shader', 'wasm', 'js']);
+
+const TOP_KEYS = new Set(['container', 'video', 'audio', 'trim', 'signal', 'onProgress', 'onPlan', 'worker', 'filters', 'filterBackend']);
 const VIDEO_KEYS = new Set(['codec', 'width', 'height', 'fit', 'bitrate', 'framerate', 'keyframeInterval', 'hardwareAcceleration', 'latencyMode', 'upscale']);
 const AUDIO_KEYS = new Set(['codec', 'bitrate', 'sampleRate', 'numberOfChannels']);
 
@@ -37,7 +45,7 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string
  * Merges `options` with the defaults and validates every value (one place, as hls.js `mergeConfig` does).
  * Throws `TypeError` for unknown keys or wrong types and `RangeError` for out-of-range numbers, naming the option.
  */
-export function resolveOptions(options: TranscodeOptions = {}): ResolvedOptions {
+export function resolveOptions(options: AnyTranscodeOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('framepipe: options must be an object');
   checkKeys(options, TOP_KEYS, 'options');
   const container = oneOf(options.container, ['mp4'] as const, 'container', 'mp4');
@@ -90,5 +98,14 @@ export function resolveOptions(options: TranscodeOptions = {}): ResolvedOptions 
   if (typeof start !== 'number' || !(start >= 0) || !Number.isFinite(start)) throw new RangeError(`framepipe: trim.start must be a finite number ≥ 0 (µs), got ${String(t.start)}`);
   if (typeof end !== 'number' || !(end > start)) throw new RangeError(`framepipe: trim.end must be > trim.start (µs), got ${String(t.end)}`);
   if (!video && !audio) throw new TypeError('framepipe: video and audio are both false: nothing to output');
-  return { container, video, audio, trim: { start, end } };
+  const filters = (options.filters ?? []) as WireFilter[];
+  if (!Array.isArray(filters)) throw new TypeError('framepipe: filters must be an array');
+  filters.forEach((f, i) => {
+    if (typeof f !== 'object' || f === null || !FILTER_TYPES.has((f as { type?: string }).type ?? '')) {
+      throw new TypeError(`framepipe: filters[${i}].type must be one of ${[...FILTER_TYPES].join(', ')}`);
+    }
+  });
+  if (filters.length && !video) throw new TypeError('framepipe: filters need video output (video is false)');
+  const filterBackend = oneOf(options.filterBackend, ['auto', 'webgl', 'wasm'] as const, 'filterBackend', 'auto');
+  return { container, video, audio, trim: { start, end }, filters, filterBackend };
 }

@@ -9,3 +9,10 @@ export type {
   MediaInput, TranscodeOptions, TranscodeResult, TranscodeStats, ResourceCounts, VideoOutputOptions, AudioOutputOptions,
   VideoCodecName, FitMode, TrimRange, Progress, Plan, TrackPlan, TrackAction,
 } from './types/options';
+export { frames, thumbnails, contactSheet, type FramesOptions, type Thumbnail, type ThumbnailSet, type ThumbnailOptions, type ThumbnailType } from './frame-access';
+export type { Filter, FilterBackendChoice } from './filter/wire';
+export type {
+  BuiltinFilter, GrayscaleFilter, ColorAdjustFilter, BlurFilter, SharpenFilter, CropFilter, ResizeFilter, RotateFilter,
+  OverlayFilter, ChromaKeyFilter, FadeFilter, ShaderFilter,
+} from './filter/spec';
+export type { JsFilter, JsFilterContext, WasmFilter } from './filter/user-filters';

@@ -1,10 +1,12 @@
-import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import { resolveOptions } from './config';
 import { FramepipeError, abortError, isFramepipeError } from './errors';
 import type { MediaInput, Plan, Progress, TranscodeOptions, TranscodeResult } from './types/options';
 import { installComlinkErrorHandler } from './worker/comlink-errors';
 import type { PipelineApi } from './worker/pipeline-api';
 import type { JobOptions } from './pipeline/transcode-job';
+import { toWireFilters } from './filter/wire';
+import type { JsFilterContext } from './filter/user-filters';
 
 let nextJobId = 1;
 
@@ -19,8 +21,8 @@ function portableInput(input: MediaInput): Blob | string {
 }
 
 function jobOptions(o: TranscodeOptions): JobOptions {
-  const { signal: _s, onProgress: _p, onPlan: _pl, worker: _w, ...rest } = o;
-  return rest;
+  const { signal: _s, onProgress: _p, onPlan: _pl, worker: _w, filters, ...rest } = o;
+  return filters ? { ...rest, filters: toWireFilters(filters).wire } : rest;
 }
 
 interface Pipeline {
@@ -109,9 +111,23 @@ export async function transcode(input: MediaInput, options: TranscodeOptions = {
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   // Always functions: through Comlink every property of a proxy looks callable, so optional hooks must exist.
+  const { jsFns } = toWireFilters(options.filters ?? []);
   const hooks = {
     onPlan: (pl: Plan) => options.onPlan?.(pl),
     onProgress: (pr: Progress) => options.onProgress?.(pr),
+    // User JS filters run here; the input frame is ours to close, the output travels back transferred.
+    invokeJs: async (index: number, frame: VideoFrame, ctx: JsFilterContext) => {
+      let out: VideoFrame;
+      try {
+        out = await jsFns[index](frame, ctx);
+      } catch (e) {
+        frame.close();
+        throw e;
+      }
+      if (!(out instanceof VideoFrame)) { frame.close(); throw new TypeError('framepipe: a JS filter must return a VideoFrame'); }
+      if (out !== frame) frame.close();
+      return p.inline ? out : transfer(out, [out as unknown as Transferable]);
+    },
   };
   try {
     const job = p.api.transcode(jobId, portable, jobOptions(options), p.inline ? hooks : proxy(hooks));

@@ -37,7 +37,8 @@ export class Mp4boxDemuxer implements Demuxer {
   readonly #timing = new Map<number, TrackTiming>();
   #nextPos: number;
   #error: string | null = null;
-  #used = false;
+  readonly #extracting = new Set<number>();
+  #started = false;
 
   private constructor(file: ISOFile, source: ByteSource, info: Movie, nextPos: number, container: string) {
     this.#file = file;
@@ -81,20 +82,26 @@ export class Mp4boxDemuxer implements Demuxer {
   }
 
   async *samples(trackIds: number[], opts: { startUs?: number; signal?: AbortSignal } = {}): AsyncIterable<DemuxedSample> {
-    if (this.#used) throw new Error('Mp4boxDemuxer.samples() may be called once per demuxer');
-    this.#used = true;
     const { signal } = opts;
     const file = this.#file;
     const queue: Sample[] = [];
-    file.onSamples = (_id, _user, samples) => { for (const s of samples) queue.push(s); };
-    for (const id of trackIds) file.setExtractionOptions(id, null, { nbSamples: EXTRACT_BATCH });
+    file.onSamples = (id, _user, samples) => { if (trackIds.includes(id)) for (const s of samples) queue.push(s); };
+    for (const id of trackIds) {
+      if (this.#extracting.has(id)) continue;
+      this.#extracting.add(id);
+      file.setExtractionOptions(id, null, { nbSamples: EXTRACT_BATCH });
+    }
     // Position reading at the first sample needed (the keyframe before startUs). Needed also at 0: with `moov` at
     // the end, parsing the header has moved past the sample data. Fragmented files are read from the start: their
     // sample tables live in `moof` boxes not parsed yet, and the lanes drop what precedes the range.
-    if (this.container !== 'fmp4') {
+    // Calling samples() again seeks again (thumbnails), so this also rewinds.
+    if (this.container === 'fmp4') {
+      if (this.#started) this.#nextPos = 0;
+    } else {
       const { offset } = file.seek(Math.max(0, opts.startUs ?? 0) / 1e6, true);
       if (Number.isFinite(offset)) this.#nextPos = offset;
     }
+    this.#started = true;
     file.start();
     const lastNumber = new Map<number, number>();
     let eof = false;

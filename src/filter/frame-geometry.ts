@@ -19,7 +19,11 @@ export class FrameGeometry {
   readonly #trackSize: [number, number];
   #ctx: OffscreenCanvasRenderingContext2D | null = null;
 
-  constructor(fit: FitResult, rotation: 0 | 90 | 180 | 270, displayWidth: number, displayHeight: number, ledger: ResourceLedger) {
+  readonly #smoothing: ImageSmoothingQuality;
+
+  /** `smoothing`: Canvas2D resampling quality of the canvas path (`high` for thumbnails; `low` = bilinear, fastest). */
+  constructor(fit: FitResult, rotation: 0 | 90 | 180 | 270, displayWidth: number, displayHeight: number, ledger: ResourceLedger, smoothing: ImageSmoothingQuality = 'low') {
+    this.#smoothing = smoothing;
     this.#fit = fit;
     this.#rotation = rotation;
     this.#ledger = ledger;
@@ -54,11 +58,17 @@ export class FrameGeometry {
     return { x, y, width: Math.min(ev(s.width * sx), vr.x + vr.width - x), height: Math.min(ev(s.height * sy), vr.y + vr.height - y) };
   }
 
+  /** Draws `frame` rotated and fitted into the output canvas (reused between calls) and returns it. */
+  draw(frame: VideoFrame): OffscreenCanvas {
+    return this.#draw(frame);
+  }
+
   #draw(frame: VideoFrame): OffscreenCanvas {
     const { width: W, height: H, source: src } = this.#fit;
     if (!this.#ctx) {
       const c = new OffscreenCanvas(W, H).getContext('2d', { alpha: false });
       if (!c) throw new Error('OffscreenCanvas 2D context unavailable');
+      c.imageSmoothingQuality = this.#smoothing;
       this.#ctx = c;
     }
     const ctx = this.#ctx;

@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../config';
 import { videoCodecCandidates, defaultVideoBitrate } from '../encode/codec-strings';
 import { FramepipeError } from '../errors';
 import { fitOutput, type FitResult } from '../filter/fit';
+import { filtersOutputSize } from '../filter/wire';
 import type { Plan, TrackPlan } from '../types/options';
 import type { DemuxedTrack } from '../types/stages';
 
@@ -91,7 +92,8 @@ export async function planTranscode(
         throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${t.codec} (track ${t.id}).`, { trackId: t.id, codec: t.codec });
       }
       const v = opts.video;
-      const fit = fitOutput(dw, dh, { width: v.width, height: v.height, fit: v.fit, upscale: v.upscale });
+      const [fw, fh] = filtersOutputSize(opts.filters, dw, dh);
+      const fit = fitOutput(fw, fh, { width: v.width, height: v.height, fit: v.fit, upscale: v.upscale });
       const fps = v.framerate ?? estimateFps(t);
       const bitrate = v.bitrate ?? defaultVideoBitrate(v.codec, fit.width, fit.height, fps);
       let encoderConfig: VideoEncoderConfig | null = null;
@@ -107,12 +109,13 @@ export async function planTranscode(
         throw new FramepipeError('UNSUPPORTED_CODEC', `No WebCodecs encoder here accepts ${v.codec} at ${fit.width}x${fit.height} (${v.hardwareAcceleration}).`, { codec: v.codec, width: fit.width, height: fit.height });
       }
       video = { track: t, decoderConfig: dc, encoderConfig, fit, rotation: rot, framerate: v.framerate, keyframeIntervalUs: v.keyframeInterval * 1e6, muxCodec: v.codec };
-      const scaled = fit.width !== dw || fit.height !== dh;
+      const scaled = fit.width !== fw || fit.height !== fh;
+      const filterNames = opts.filters.map((f) => f.type);
       out.push({
         trackId: t.id, kind: 'video', action: 'transcode', path: 'webcodecs',
-        reason: `re-encode ${t.codec} → ${encoderConfig.codec}${scaled ? `, scale ${dw}x${dh} → ${fit.width}x${fit.height}` : ''}${rot ? `, rotate ${rot}° upright` : ''}`,
+        reason: `re-encode ${t.codec} → ${encoderConfig.codec}${rot ? `, rotate ${rot}° upright` : ''}${filterNames.length ? `, filters ${filterNames.join('→')}` : ''}${scaled ? `, scale ${fw}x${fh} → ${fit.width}x${fit.height}` : ''}`,
         input,
-        output: { codec: encoderConfig.codec, width: fit.width, height: fit.height, bitrate, framerate: v.framerate, encoderConfig },
+        output: { codec: encoderConfig.codec, width: fit.width, height: fit.height, bitrate, framerate: v.framerate, ...(filterNames.length ? { filters: filterNames } : {}), encoderConfig },
         decoderConfig: stripDescription(dc),
       });
       continue;

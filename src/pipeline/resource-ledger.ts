@@ -27,6 +27,16 @@ export class ResourceLedger {
     else this.counts.audioDataClosed++;
   }
 
+  /**
+   * Counts `x` as closed without closing it: ownership left this realm (transferred with postMessage, which
+   * detaches it here) or the receiver closed it.
+   */
+  release(x: VideoFrame | AudioData): void {
+    if (!this.#open.delete(x)) return;
+    if (x instanceof VideoFrame) this.counts.videoFramesClosed++;
+    else this.counts.audioDataClosed++;
+  }
+
   /** Closes everything still open (error/abort paths). */
   closeAll(): void {
     for (const x of [...this.#open]) this.close(x);

@@ -1,23 +1,24 @@
 import { resolveOptions } from '../config';
-import { Mp4boxDemuxer } from '../demux/mp4box-demuxer';
-import { sniffContainer } from '../demux/sniff';
+import { openDemuxer } from '../demux/open-demuxer';
 import { FramepipeError, abortError, throwIfAborted, toFramepipeError } from '../errors';
 import { Mp4Muxer } from '../mux/mp4-muxer';
-import { openSource } from '../source/open-source';
 import type { MediaInput, Plan, Progress, TranscodeOptions, TranscodeStats } from '../types/options';
-import type { ByteSource, Demuxer } from '../types/stages';
 import { AudioCopyLane, AudioTranscodeLane, type AudioLane } from './audio-lanes';
 import { planTranscode, type ExecutionPlan, type Probes } from './plan';
 import { ResourceLedger } from './resource-ledger';
 import { VideoLane } from './video-lane';
+import { FilterHost, type JsFilterInvoker, type WireFilter } from '../filter/filter-host';
+import { transfer } from 'comlink';
 
-/** Options that cross into the worker: everything but callbacks and the signal. */
-export type JobOptions = Omit<TranscodeOptions, 'signal' | 'onProgress' | 'onPlan' | 'worker'>;
+/** Options that cross into the worker: everything but callbacks and the signal; JS filters become indices. */
+export type JobOptions = Omit<TranscodeOptions, 'signal' | 'onProgress' | 'onPlan' | 'worker' | 'filters'> & { filters?: WireFilter[] };
 
 /** Callbacks from a running job. */
 export interface JobHooks {
   onPlan?(plan: Plan): void;
   onProgress?(p: Progress): void;
+  /** Runs the caller's JS filter `index` (the frame is transferred, not copied). */
+  invokeJs?: JsFilterInvoker;
 }
 
 /** WebCodecs `isConfigSupported` probes; a throwing probe (malformed config) counts as unsupported. */
@@ -27,25 +28,6 @@ export const webCodecsProbes: Probes = {
   audioDecoder: async (c) => (await AudioDecoder.isConfigSupported(c).catch(() => ({ supported: false }))).supported === true,
   audioEncoder: async (c) => (await AudioEncoder.isConfigSupported(c).catch(() => ({ supported: false }))).supported === true,
 };
-
-const CONTAINER_HINT: Record<string, string> = {
-  webm: 'WebM', matroska: 'Matroska (MKV)', mpegts: 'MPEG-TS', flv: 'FLV', avi: 'AVI', ogg: 'Ogg', mp3: 'MP3',
-  adts: 'raw AAC (ADTS)', flac: 'FLAC', wav: 'WAV',
-};
-
-/** Opens the input and its demuxer. Throws `UNSUPPORTED_CONTAINER` for known non-MP4 formats, `CORRUPT_INPUT` otherwise. */
-async function openDemuxer(input: MediaInput, signal?: AbortSignal): Promise<{ source: ByteSource; demuxer: Demuxer }> {
-  const source = await openSource(input, signal);
-  if (source.size === 0) throw new FramepipeError('CORRUPT_INPUT', 'The input is empty (0 bytes).');
-  const kind = sniffContainer(await source.read(0, 512, signal));
-  if (kind === 'unknown') {
-    throw new FramepipeError('CORRUPT_INPUT', 'The input is not a recognised media file (no known container signature in its first bytes).');
-  }
-  if (kind !== 'mp4' && kind !== 'mov') {
-    throw new FramepipeError('UNSUPPORTED_CONTAINER', `${CONTAINER_HINT[kind] ?? kind} input is not supported by the WebCodecs path (MP4/MOV/fragmented MP4 only).`, { container: kind });
-  }
-  return { source, demuxer: await Mp4boxDemuxer.open(source, kind, signal) };
-}
 
 /** Builds the plan without doing any decoding (reads only up to the end of `moov`). */
 export async function planJob(input: MediaInput, options: JobOptions, signal?: AbortSignal): Promise<Plan> {
@@ -81,7 +63,15 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
 
     muxer = new Mp4Muxer();
     const range = plan.range;
-    const video = exec.video ? new VideoLane(exec.video, range, muxer.addVideoTrack(exec.video.muxCodec, { frameRate: exec.video.framerate }), ledger) : null;
+    let filterHost: FilterHost | null = null;
+    if (exec.video && opts.filters.length) {
+      const v = exec.video.track.video!;
+      const [dw, dh] = exec.video.rotation % 180 ? [v.codedHeight, v.codedWidth] : [v.codedWidth, v.codedHeight];
+      const invoke = hooks.invokeJs;
+      const invokeJs: JsFilterInvoker | null = invoke ? (i, f, ctx) => invoke(i, transfer(f, [f as unknown as Transferable]), ctx) : null;
+      filterHost = await FilterHost.create(opts.filters, dw, dh, opts.filterBackend, ledger, invokeJs);
+    }
+    const video = exec.video ? new VideoLane(exec.video, range, muxer.addVideoTrack(exec.video.muxCodec, { frameRate: exec.video.framerate }), ledger, filterHost) : null;
     const audio: AudioLane[] = exec.audio.map((a) => {
       const writer = muxer!.addAudioTrack(a.muxCodec);
       return a.mode === 'copy' ? new AudioCopyLane(a, range, writer) : new AudioTranscodeLane(a, range, writer, ledger);
@@ -141,6 +131,7 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
         bytesRead: source.bytesRead,
         bytesOut: bytes.byteLength,
         videoEncoder: ec ? { codec: ec.codec, hardwareAcceleration: ec.hardwareAcceleration ?? 'no-preference', hardware: await hardwareGuess(ec) } : null,
+        filters: filterHost ? { backend: filterHost.backend, measuredMs: filterHost.measuredMs } : null,
         resources: { ...ledger.counts },
       },
     };

@@ -1,5 +1,6 @@
 import { FramepipeError } from '../errors';
 import { FrameGeometry } from '../filter/frame-geometry';
+import type { FilterHost } from '../filter/filter-host';
 import type { TrackWriter } from '../mux/mp4-muxer';
 import type { DemuxedSample } from '../types/stages';
 import { waitForQueue } from './backpressure';
@@ -30,6 +31,12 @@ export class VideoLane {
   readonly #writer: TrackWriter;
   readonly #range: { start: number; end: number };
   readonly #geometry: FrameGeometry;
+  /** With filters: rotation upright before them (null when not rotated). */
+  readonly #preRotate: FrameGeometry | null = null;
+  readonly #filters: FilterHost | null;
+  /** Serial queue of filter work (filters are async); `#pending` frames are in it. */
+  #work: Promise<void> = Promise.resolve();
+  #pending = 0;
   readonly #decoder: VideoDecoder;
   readonly #encoder: VideoEncoder;
   #error: FramepipeError | null = null;
@@ -39,14 +46,21 @@ export class VideoLane {
   #held: VideoFrame | null = null;
   #nextTickUs = 0;
 
-  constructor(plan: VideoLanePlan, range: { start: number; end: number }, writer: TrackWriter, ledger: ResourceLedger) {
+  constructor(plan: VideoLanePlan, range: { start: number; end: number }, writer: TrackWriter, ledger: ResourceLedger, filters: FilterHost | null = null) {
     this.#plan = plan;
     this.#range = range;
     this.#writer = writer;
     this.#ledger = ledger;
+    this.#filters = filters;
     const v = plan.track.video!;
     const [dw, dh] = plan.rotation === 90 || plan.rotation === 270 ? [v.codedHeight, v.codedWidth] : [v.codedWidth, v.codedHeight];
-    this.#geometry = new FrameGeometry(plan.fit, plan.rotation, dw, dh, ledger);
+    if (filters) {
+      // Filters see the upright picture at display size; the output fit then applies to what they produce.
+      if (plan.rotation !== 0) this.#preRotate = new FrameGeometry({ width: dw, height: dh, source: { x: 0, y: 0, width: dw, height: dh } }, plan.rotation, dw, dh, ledger);
+      this.#geometry = new FrameGeometry(plan.fit, 0, filters.width, filters.height, ledger);
+    } else {
+      this.#geometry = new FrameGeometry(plan.fit, plan.rotation, dw, dh, ledger);
+    }
     this.#encoder = new VideoEncoder({
       output: (chunk, meta) => this.#onChunk(chunk, meta),
       error: (e) => this.#fail(new FramepipeError('ENCODER_ERROR', `VideoEncoder failed: ${e.message}`, { config: plan.encoderConfig.codec })),
@@ -68,7 +82,7 @@ export class VideoLane {
     if (sample.key && sample.dts >= this.#range.end) { this.finished = true; return; }
     await waitForQueue(
       [this.#decoder, this.#encoder],
-      () => this.#decoder.decodeQueueSize >= MAX_DECODE_QUEUE || this.#encoder.encodeQueueSize >= MAX_ENCODE_QUEUE,
+      () => this.#decoder.decodeQueueSize >= MAX_DECODE_QUEUE || this.#encoder.encodeQueueSize >= MAX_ENCODE_QUEUE || this.#pending >= MAX_ENCODE_QUEUE,
       () => this.#check(),
       signal,
     );
@@ -90,6 +104,8 @@ export class VideoLane {
       this.#ledger.close(this.#held);
       this.#held = null;
     }
+    await this.#work;
+    this.#check();
     await this.#guardFlush(this.#encoder.flush());
     this.#check();
     await this.#mux;
@@ -99,6 +115,7 @@ export class VideoLane {
   /** Releases codecs and frames (success, error and abort). */
   close(): void {
     for (const c of [this.#decoder, this.#encoder]) if (c.state !== 'closed') c.close();
+    this.#filters?.close();
     if (this.#held) { this.#ledger.close(this.#held); this.#held = null; }
   }
 
@@ -133,6 +150,34 @@ export class VideoLane {
   }
 
   #encode(frame: VideoFrame, timestamp: number, duration: number | undefined): void {
+    if (this.#filters) { this.#enqueueFiltered(frame, timestamp, duration); return; }
+    this.#encodeGeometry(frame, timestamp, duration);
+  }
+
+  /** Queues filter work on a clone (the caller closes `frame`); frames stay in output order. */
+  #enqueueFiltered(frame: VideoFrame, timestamp: number, duration: number | undefined): void {
+    const own = this.#ledger.adoptFrame(new VideoFrame(frame));
+    this.#pending++;
+    this.#work = this.#work.then(async () => {
+      let upright: VideoFrame = own;
+      let filtered: VideoFrame | null = null;
+      try {
+        if (this.#error) return;
+        if (this.#preRotate) upright = this.#preRotate.apply(own, own.timestamp, own.duration ?? undefined);
+        filtered = await this.#filters!.process(upright, timestamp);
+        this.#encodeGeometry(filtered, timestamp, duration);
+      } catch (e) {
+        this.#fail(e instanceof FramepipeError ? e : new FramepipeError('FILTER_ERROR', String(e), {}, { cause: e }));
+      } finally {
+        if (filtered) this.#ledger.close(filtered);
+        if (upright !== own) this.#ledger.close(upright);
+        this.#ledger.close(own);
+        this.#pending--;
+      }
+    });
+  }
+
+  #encodeGeometry(frame: VideoFrame, timestamp: number, duration: number | undefined): void {
     let out: VideoFrame;
     try {
       out = this.#geometry.apply(frame, timestamp, duration);

@@ -73,8 +73,18 @@ export interface Progress {
   elapsedMs: number;
 }
 
+import type { Filter, FilterBackendChoice } from '../filter/wire';
+
 /** Options of {@link transcode} and {@link plan}. Unknown keys throw a TypeError. */
 export interface TranscodeOptions {
+  /**
+   * Filters applied in order to every upright video frame, in the pipeline worker, before the output fit
+   * (`video.width/height/fit`), which then applies to their result. Built-ins are specified exactly in
+   * `src/filter/spec.ts`; user filters: `{ type: 'shader' }` (GLSL ES 3.00), `{ type: 'wasm' }`, `{ type: 'js' }`.
+   */
+  filters?: Filter[];
+  /** Backend for built-in filters: `auto` (default) measures WebGL2 and WASM on the first frame size and keeps the faster. */
+  filterBackend?: FilterBackendChoice;
   /** Output container. Only `'mp4'` for now. */
   container?: 'mp4';
   /** Output video, or `false` to drop video. Default `{ codec: 'avc' }` at the input size. */
@@ -133,6 +143,8 @@ export interface TrackPlan {
     framerate?: number;
     sampleRate?: number;
     numberOfChannels?: number;
+    /** Filter types applied, in order (video). */
+    filters?: string[];
     /** Full WebCodecs encoder config chosen (transcode only). */
     encoderConfig?: VideoEncoderConfig | AudioEncoderConfig;
   };
@@ -169,6 +181,8 @@ export interface TranscodeStats {
   bytesOut: number;
   /** The video encoder used, or null when video was dropped/copied. */
   videoEncoder: { codec: string; hardwareAcceleration: HardwareAcceleration; hardware: boolean | 'unknown' } | null;
+  /** Backend that ran the built-in filters, and the per-frame ms measured for each when `auto` chose. */
+  filters: { backend: 'webgl' | 'wasm' | null; measuredMs: Partial<Record<'webgl' | 'wasm', number>> } | null;
   /** Frame bookkeeping: every VideoFrame/AudioData created by the pipeline and how many were closed. */
   resources: ResourceCounts;
 }

@@ -54,6 +54,7 @@ export interface Demuxer {
   /**
    * Samples of the given tracks in file order, starting at the keyframe at or before `startUs` (video) / the
    * sample containing `startUs` (audio). Memory stays bounded: data is read on demand and released after each yield.
+   * May be called again once the previous iteration ended or was broken off (it seeks anew).
    */
   samples(trackIds: number[], opts?: { startUs?: number; signal?: AbortSignal }): AsyncIterable<DemuxedSample>;
 }

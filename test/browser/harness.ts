@@ -30,3 +30,37 @@ async function run(args: RunArgs) {
 }
 
 Object.assign(window, { framepipe, run, harnessReady: true });
+
+/** Mean absolute difference per channel (RGBA8) of the first `n` frames of `input` on both filter backends. */
+async function backendAgreement(input: string, filters: unknown[], n = 3) {
+  const grab = async (backend: 'webgl' | 'wasm') => {
+    const out: Uint8Array[] = [];
+    for await (const f of framepipe.frames(input, { filters: filters as framepipe.Filter[], filterBackend: backend })) {
+      const buf = new Uint8Array(f.displayWidth * f.displayHeight * 4);
+      await f.copyTo(buf, { format: 'RGBA', colorSpace: 'srgb' } as VideoFrameCopyToOptions);
+      out.push(buf);
+      f.close();
+      if (out.length >= n) break;
+    }
+    return out;
+  };
+  const a = await grab('webgl');
+  const b = await grab('wasm');
+  let worst = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const sums = [0, 0, 0];
+    for (let k = 0; k < a[i].length; k += 4) for (let c = 0; c < 3; c++) sums[c] += Math.abs(a[i][k + c] - b[i][k + c]);
+    worst = Math.max(worst, ...sums.map((s) => s / (a[i].length / 4)));
+  }
+  return { frames: Math.min(a.length, b.length), worstMad: worst, sizes: [a[0]?.length, b[0]?.length] };
+}
+
+async function thumbs(input: string, timestamps: number[], upload: string) {
+  const set = await framepipe.thumbnails(input, { timestamps }, { width: 320, type: 'image/png' });
+  for (let i = 0; i < set.items.length; i++) {
+    await fetch(`/__upload/${upload}-${i}.png`, { method: 'POST', body: set.items[i].image as Blob });
+  }
+  return { bytesRead: set.bytesRead, items: set.items.map((t) => ({ timestamp: t.timestamp, frameTimestamp: t.frameTimestamp, width: t.width, height: t.height })) };
+}
+
+Object.assign(window, { backendAgreement, thumbs });

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const projectRoot = resolve(here, '../..');
 export const mediaRoot = resolve(projectRoot, '../shared/media');
-export const uploadDir = resolve(projectRoot, 'test-results/uploads');
+// Outside Playwright's outputDir (test-results/), which each run clears at its start.
+export const uploadDir = resolve(projectRoot, '.test-uploads');
 
 export interface ManifestEntry {
   file: string;

@@ -1,0 +1,167 @@
+// Harness for the WASM filter backend (src/filter/wasm): builds VideoFrames from known pictures, runs chains,
+// reads pixels back, and counts every VideoFrame made and closed on the page.
+import { WasmFilterBackend } from '../../src/filter/wasm/wasm-backend';
+import { prepareFilters } from '../../src/filter/prepare';
+import type { FilterChain, PreparedFilter } from '../../src/filter/backend';
+
+const counts = { created: 0, closed: 0 };
+const closedFrames = new WeakSet<VideoFrame>();
+const NativeVideoFrame = VideoFrame;
+class CountedVideoFrame extends NativeVideoFrame {
+  constructor(...args: unknown[]) {
+    // @ts-expect-error forwarding the overloads unchanged
+    super(...args);
+    counts.created++;
+  }
+  override close(): void {
+    if (!closedFrames.has(this)) { closedFrames.add(this); counts.closed++; }
+    super.close();
+  }
+}
+(globalThis as { VideoFrame: typeof VideoFrame }).VideoFrame = CountedVideoFrame;
+
+type Pattern = 'pattern' | 'coords';
+
+/** Deterministic RGBA picture. `coords`: r = x, g = y, b = hash (unique per pixel up to 256×256). */
+function picture(w: number, h: number, kind: Pattern): Uint8Array {
+  const px = new Uint8Array(w * h * 4);
+  const hash = (x: number, y: number) => ((x * 73856093) ^ (y * 19349663) ^ 0x5bd1e995) >>> 0;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const v = hash(x, y);
+    const c = kind === 'coords' ? [x & 255, y & 255, v & 255]
+      : x < w / 2 ? [Math.round((x * 255) / w), Math.round((y * 255) / h), 128] : [v & 255, (v >> 8) & 255, (v >> 16) & 255];
+    px.set([c[0], c[1], c[2], 255], (y * w + x) * 4);
+  }
+  return px;
+}
+
+/** RGBA → I420, BT.709 limited range (as a decoder would hand it over). */
+function toI420(rgba: Uint8Array, w: number, h: number): Uint8Array {
+  const out = new Uint8Array((w * h * 3) / 2);
+  const yp = out.subarray(0, w * h), up = out.subarray(w * h, (w * h * 5) / 4), vp = out.subarray((w * h * 5) / 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = (y * w + x) * 4;
+    const [r, g, b] = [rgba[i] / 255, rgba[i + 1] / 255, rgba[i + 2] / 255];
+    yp[y * w + x] = Math.round(16 + 219 * (0.2126 * r + 0.7152 * g + 0.0722 * b));
+    if (x % 2 === 0 && y % 2 === 0) {
+      up[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (-0.1146 * r - 0.3854 * g + 0.5 * b));
+      vp[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (0.5 * r - 0.4542 * g - 0.0458 * b));
+    }
+  }
+  return out;
+}
+
+interface InputSpec {
+  w: number; h: number; pattern?: Pattern; format?: 'RGBA' | 'I420' | 'canvas';
+  timestamp?: number; duration?: number; displayWidth?: number; displayHeight?: number;
+  rotation?: 0 | 90 | 180 | 270; flip?: boolean;
+}
+
+function makeFrame(s: InputSpec): VideoFrame {
+  const rgba = picture(s.w, s.h, s.pattern ?? 'pattern');
+  const meta = {
+    timestamp: s.timestamp ?? 0,
+    ...(s.duration !== undefined ? { duration: s.duration } : {}),
+    ...(s.displayWidth ? { displayWidth: s.displayWidth, displayHeight: s.displayHeight } : {}),
+    ...(s.rotation ? { rotation: s.rotation } : {}),
+    ...(s.flip ? { flip: s.flip } : {}),
+  };
+  if (s.format === 'canvas') {
+    const c = new OffscreenCanvas(s.w, s.h);
+    c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), s.w, s.h), 0, 0);
+    return new VideoFrame(c, meta);
+  }
+  const init = { codedWidth: s.w, codedHeight: s.h, ...meta };
+  if (s.format === 'I420') {
+    return new VideoFrame(toI420(rgba, s.w, s.h), { ...init, format: 'I420', colorSpace: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false } });
+  }
+  return new VideoFrame(rgba, { ...init, format: 'RGBA' });
+}
+
+async function readRGBA(f: VideoFrame): Promise<number[]> {
+  const vr = f.visibleRect!;
+  const buf = new Uint8Array(vr.width * vr.height * 4);
+  await f.copyTo(buf, { format: 'RGBA', colorSpace: 'srgb' } as VideoFrameCopyToOptions);
+  return Array.from(buf);
+}
+
+/** The frame as the browser draws it (rotation, flip and display size applied), RGBA. */
+function drawn(f: VideoFrame): number[] {
+  const c = new OffscreenCanvas(f.displayWidth, f.displayHeight);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(f, 0, 0);
+  return Array.from(ctx.getImageData(0, 0, c.width, c.height).data);
+}
+
+function errorInfo(e: unknown) {
+  const err = e as { name?: string; code?: string; message?: string; details?: Record<string, unknown> };
+  return { name: err.name, code: err.code, message: err.message, details: err.details };
+}
+
+interface RunSpec {
+  input: InputSpec;
+  filters: Array<Record<string, unknown>>;
+  /** process() calls, one per timestamp (µs), all started at once; default [0]. */
+  timestamps?: number[];
+  chainSize?: [number, number];
+}
+
+/** Runs a chain on one input frame; returns input and outputs as RGBA. Closes everything it made. */
+async function run(spec: RunSpec) {
+  const frame = makeFrame(spec.input);
+  let chain: FilterChain | undefined;
+  let prepared: PreparedFilter[] = [];
+  try {
+    prepared = await prepareFilters(spec.filters as never);
+    chain = await new WasmFilterBackend().create(prepared, ...(spec.chainSize ?? [frame.displayWidth, frame.displayHeight]));
+    const before = counts.created;
+    const ts = spec.timestamps ?? [0];
+    const outs = await Promise.all(ts.map((t) => chain!.process(frame, t)));
+    const made = counts.created - before;
+    const outputs = [];
+    for (const o of outs) outputs.push(await readRGBA(o));
+    const info = outs.map((o) => ({ width: o.displayWidth, height: o.displayHeight, format: o.format, timestamp: o.timestamp, duration: o.duration, sameObject: o === frame }));
+    const inputStillOpen = frame.format !== null;
+    for (const o of outs) o.close();
+    return { ok: true, width: chain.width, height: chain.height, input: await readRGBA(frame), drawn: drawn(frame), outputs, info, made, inputStillOpen };
+  } catch (e) {
+    return { ok: false, error: errorInfo(e) };
+  } finally {
+    chain?.close();
+    frame.close();
+    for (const f of prepared) if (f.type === 'overlay') f.bitmap.close();
+  }
+}
+
+/** ms per process() (copyTo + kernels + new VideoFrame) at w×h on I420 input, median of `n` after warm-up. */
+async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 15) {
+  const frame = makeFrame({ w, h, format: 'I420' });
+  const chain = await new WasmFilterBackend().create(await prepareFilters(filters as never), w, h);
+  try {
+    for (let i = 0; i < 3; i++) (await chain.process(frame, 0)).close();
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const o = await chain.process(frame, i * 33_333);
+      ms.push(performance.now() - t0);
+      o.close();
+    }
+    ms.sort((a, b) => a - b);
+    return { msPerFrame: ms[n >> 1], fps: 1000 / ms[n >> 1] };
+  } finally {
+    chain.close();
+    frame.close();
+  }
+}
+
+Object.assign(window, {
+  wasm: {
+    run, perf,
+    counts: () => ({ ...counts }),
+    supports: (f: PreparedFilter[]) => new WasmFilterBackend().supports(f),
+    createError: async (filters: Array<Record<string, unknown>>, w: number, h: number) => {
+      try { (await new WasmFilterBackend().create(filters as never, w, h)).close(); return null; } catch (e) { return errorInfo(e); }
+    },
+  },
+  harnessReady: true,
+});

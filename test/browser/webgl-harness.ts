@@ -1,0 +1,190 @@
+// Harness for the WebGL2 filter backend: builds input frames from known patterns, runs chains, reads pixels back
+// (tests may read back; the backend itself never does) and counts every VideoFrame made and closed on the page.
+import { WebGLFilterBackend, type WebGLFilterChain } from '../../src/filter/webgl/webgl-backend';
+import { prepareFilters } from '../../src/filter/prepare';
+import type { PreparedFilter } from '../../src/filter/backend';
+
+// --- VideoFrame accounting: every frame constructed on this page (also inside the backend) and every close().
+const counts = { created: 0, closed: 0 };
+const closedFrames = new WeakSet<VideoFrame>();
+const NativeVideoFrame = VideoFrame;
+class CountedVideoFrame extends NativeVideoFrame {
+  constructor(...args: unknown[]) {
+    // @ts-expect-error forwarding the overloads unchanged
+    super(...args);
+    counts.created++;
+  }
+  override close(): void {
+    if (!closedFrames.has(this)) { closedFrames.add(this); counts.closed++; }
+    super.close();
+  }
+}
+(globalThis as { VideoFrame: typeof VideoFrame }).VideoFrame = CountedVideoFrame;
+
+type Pattern = 'pattern' | 'coords' | { solid: [number, number, number] };
+
+/** Deterministic RGBA test picture. `coords`: r = x, g = y (unique per pixel up to 256×256), b = hash. */
+function patternRGBA(w: number, h: number, kind: Pattern): Uint8Array {
+  const px = new Uint8Array(w * h * 4);
+  const hash = (x: number, y: number) => ((x * 73856093) ^ (y * 19349663) ^ 0x5bd1e995) >>> 0;
+  const palette = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255], [255, 255, 255], [0, 0, 0]];
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = (y * w + x) * 4;
+    let c: number[];
+    if (typeof kind === 'object') c = kind.solid;
+    else if (kind === 'coords') c = [x & 255, y & 255, hash(x, y) & 255];
+    else if (x < w / 2 && y < h / 2) c = [Math.round((x * 255) / (w / 2 - 1)), Math.round((y * 255) / (h / 2 - 1)), 128]; // gradient
+    else if (y < h / 2) c = palette[((x >> 3) + (y >> 3)) % palette.length]; // colour blocks
+    else if (x < w / 2) { const v = hash(x, y); c = [v & 255, (v >> 8) & 255, (v >> 16) & 255]; } // noise
+    else { const g = Math.round(((x + y) * 255) / (w + h)); c = [g, g, g]; } // grey ramp
+    px.set([c[0], c[1], c[2], 255], i);
+  }
+  return px;
+}
+
+/** RGBA bytes → I420 (BT.709 limited range) for frames like a decoder's. */
+function toI420(rgba: Uint8Array, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h * 3 / 2);
+  const yp = out.subarray(0, w * h), up = out.subarray(w * h, w * h * 5 / 4), vp = out.subarray(w * h * 5 / 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = (y * w + x) * 4;
+    const [r, g, b] = [rgba[i] / 255, rgba[i + 1] / 255, rgba[i + 2] / 255];
+    yp[y * w + x] = Math.round(16 + 219 * (0.2126 * r + 0.7152 * g + 0.0722 * b));
+    if (x % 2 === 0 && y % 2 === 0) {
+      up[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (-0.1146 * r - 0.3854 * g + 0.5 * b));
+      vp[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (0.5 * r - 0.4542 * g - 0.0458 * b));
+    }
+  }
+  return out;
+}
+
+interface InputSpec {
+  w: number; h: number; pattern?: Pattern; format?: 'RGBA' | 'I420';
+  timestamp?: number; duration?: number; displayWidth?: number; displayHeight?: number; rotation?: 0 | 90 | 180 | 270;
+}
+
+function makeFrame(s: InputSpec): VideoFrame {
+  const rgba = patternRGBA(s.w, s.h, s.pattern ?? 'pattern');
+  const init = {
+    codedWidth: s.w, codedHeight: s.h, timestamp: s.timestamp ?? 0,
+    ...(s.duration !== undefined ? { duration: s.duration } : {}),
+    ...(s.displayWidth ? { displayWidth: s.displayWidth, displayHeight: s.displayHeight } : {}),
+    ...(s.rotation ? { rotation: s.rotation } : {}),
+  };
+  if (s.format === 'I420') {
+    return new VideoFrame(toI420(rgba, s.w, s.h), { ...init, format: 'I420', colorSpace: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false } });
+  }
+  return new VideoFrame(rgba, { ...init, format: 'RGBA' });
+}
+
+async function readRGBA(f: VideoFrame): Promise<number[]> {
+  const buf = new Uint8Array(f.displayWidth * f.displayHeight * 4);
+  await f.copyTo(buf, { format: 'RGBA' });
+  return Array.from(buf);
+}
+
+/** Overlay image given as a spec: a solid colour or the `pattern` picture, `w`×`h` px. */
+interface OverlayImageSpec { w: number; h: number; rgba?: [number, number, number, number]; pattern?: Pattern }
+
+async function resolveFilters(filters: Array<Record<string, unknown>>): Promise<PreparedFilter[]> {
+  const raw = await Promise.all(filters.map(async (f) => {
+    const img = f.imageSpec as OverlayImageSpec | undefined;
+    if (!img) return f;
+    const { imageSpec: _s, ...rest } = f;
+    const px = img.rgba ? new Uint8ClampedArray(img.w * img.h * 4).map((_, i) => img.rgba![i % 4]) : new Uint8ClampedArray(patternRGBA(img.w, img.h, img.pattern ?? 'pattern'));
+    const bitmap = await createImageBitmap(new ImageData(px, img.w, img.h), { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    return { ...rest, image: bitmap };
+  }));
+  return prepareFilters(raw as never);
+}
+
+function errorInfo(e: unknown) {
+  const err = e as { name?: string; code?: string; message?: string; details?: Record<string, unknown> };
+  return { name: err.name, code: err.code, message: err.message, details: err.details };
+}
+
+interface RunSpec {
+  input: InputSpec;
+  filters: Array<Record<string, unknown>>;
+  /** One process() per timestamp (µs); default [0]. */
+  timestamps?: number[];
+  /** Chain size if not the input's display size. */
+  chainSize?: [number, number];
+}
+
+/** Runs a chain on one input frame; returns the input and every output as RGBA bytes. Closes everything it made. */
+async function run(spec: RunSpec) {
+  const backend = new WebGLFilterBackend();
+  const frame = makeFrame(spec.input);
+  let chain: WebGLFilterChain | undefined;
+  const prepared: PreparedFilter[] = [];
+  try {
+    prepared.push(...await resolveFilters(spec.filters));
+    const [cw, ch] = spec.chainSize ?? [frame.displayWidth, frame.displayHeight];
+    chain = await backend.create(prepared, cw, ch);
+    const outs: VideoFrame[] = [];
+    const madeByProcess: number[] = [];
+    for (const t of spec.timestamps ?? [0]) {
+      const before = counts.created;
+      outs.push(await chain.process(frame, t));
+      madeByProcess.push(counts.created - before);
+    }
+    // Read back only after all process() calls: earlier outputs must not change when the canvas is redrawn.
+    const outputs = [];
+    for (const o of outs) outputs.push(await readRGBA(o));
+    const info = outs.map((o) => ({ width: o.displayWidth, height: o.displayHeight, timestamp: o.timestamp, duration: o.duration, sameObject: o === frame }));
+    const inputStillOpen = frame.format !== null && frame.codedWidth > 0;
+    for (const o of outs) o.close();
+    return {
+      ok: true, width: chain.width, height: chain.height, passLabels: [...chain.passLabels], passCount: chain.passCount,
+      floatIntermediates: chain.floatIntermediates, input: await readRGBA(frame), outputs, info, madeByProcess, inputStillOpen,
+      overlays: prepared.flatMap((f) => (f.type === 'overlay' ? [{ w: f.bitmap.width, h: f.bitmap.height, pixels: Array.from(f.pixels) }] : [])),
+    };
+  } catch (e) {
+    return { ok: false, error: errorInfo(e) };
+  } finally {
+    chain?.close();
+    frame.close();
+    for (const f of prepared) if (f.type === 'overlay') f.bitmap.close();
+  }
+}
+
+/** Frames/s of `filters` at `w`×`h` on I420 input (as decoded), over `n` frames after 3 warm-up frames. */
+async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 30) {
+  const frame = makeFrame({ w, h, format: 'I420' });
+  const prepared = await resolveFilters(filters);
+  const chain = await new WebGLFilterBackend().create(prepared, w, h);
+  try {
+    for (let i = 0; i < 3; i++) { const o = await chain.process(frame, i * 33_333); await readRGBA(o); o.close(); }
+    const t0 = performance.now();
+    let last: VideoFrame | null = null;
+    for (let i = 0; i < n; i++) {
+      last?.close();
+      last = await chain.process(frame, i * 33_333);
+    }
+    // One readback at the end waits for all queued GPU work, so the figure is throughput, not submission rate.
+    const sync = new Uint8Array(4 * 16);
+    await last!.copyTo(sync, { format: 'RGBA', rect: { x: 0, y: 0, width: 4, height: 4 } });
+    const ms = performance.now() - t0;
+    last!.close();
+    return { fps: (n * 1000) / ms, msPerFrame: ms / n, passes: [...chain.passLabels] };
+  } finally {
+    chain.close();
+    frame.close();
+    for (const f of prepared) if (f.type === 'overlay') f.bitmap.close();
+  }
+}
+
+Object.assign(window, {
+  webgl: { run, perf, available: () => WebGLFilterBackend.available(), counts: () => ({ ...counts }), supports: (f: PreparedFilter[]) => new WebGLFilterBackend().supports(f) },
+  harnessReady: true,
+});
+(window as any).abBlur = async (variants: string[], rounds: number, radius: number) => {
+  const res: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) for (const v of variants) {
+    (globalThis as any).__blurVariant = v;
+    const p = await perf([{ type: 'blur', radius }], 1280, 720, 5);
+    (res[v] ??= []).push(Math.round(p.msPerFrame));
+  }
+  return res;
+};
