@@ -149,25 +149,36 @@ async function run(spec: RunSpec) {
   }
 }
 
-/** Frames/s of `filters` at `w`×`h` on I420 input (as decoded), over `n` frames after 3 warm-up frames. */
-async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 30) {
+/**
+ * Frames/s of `filters` at `w`×`h` on I420 input (as decoded): `rounds` runs of `n` frames after 2 warm-up frames
+ * (shader JIT); the best round is reported (the test machine is shared and noisy). `submitMs`: mean time for
+ * process() to return, which excludes the GPU work still queued; the round's time ends with one small readback
+ * that waits for all of it, so `fps` is real throughput.
+ */
+async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 20, rounds = 3) {
   const frame = makeFrame({ w, h, format: 'I420' });
   const prepared = await resolveFilters(filters);
   const chain = await new WebGLFilterBackend().create(prepared, w, h);
+  const sync = async (f: VideoFrame) => f.copyTo(new Uint8Array(64), { format: 'RGBA', rect: { x: 0, y: 0, width: 4, height: 4 } });
   try {
-    for (let i = 0; i < 3; i++) { const o = await chain.process(frame, i * 33_333); await readRGBA(o); o.close(); }
-    const t0 = performance.now();
-    let last: VideoFrame | null = null;
-    for (let i = 0; i < n; i++) {
-      last?.close();
-      last = await chain.process(frame, i * 33_333);
+    for (let i = 0; i < 2; i++) { const o = await chain.process(frame, i * 33_333); await sync(o); o.close(); }
+    let best = Infinity, submitMs = 0;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      let last: VideoFrame | null = null;
+      let submit = 0;
+      for (let i = 0; i < n; i++) {
+        last?.close();
+        const s0 = performance.now();
+        last = await chain.process(frame, i * 33_333);
+        submit += performance.now() - s0;
+      }
+      await sync(last!);
+      last!.close();
+      const ms = (performance.now() - t0) / n;
+      if (ms < best) { best = ms; submitMs = submit / n; }
     }
-    // One readback at the end waits for all queued GPU work, so the figure is throughput, not submission rate.
-    const sync = new Uint8Array(4 * 16);
-    await last!.copyTo(sync, { format: 'RGBA', rect: { x: 0, y: 0, width: 4, height: 4 } });
-    const ms = performance.now() - t0;
-    last!.close();
-    return { fps: (n * 1000) / ms, msPerFrame: ms / n, passes: [...chain.passLabels] };
+    return { fps: 1000 / best, msPerFrame: best, submitMs, passes: [...chain.passLabels] };
   } finally {
     chain.close();
     frame.close();
@@ -175,16 +186,25 @@ async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, 
   }
 }
 
-Object.assign(window, {
-  webgl: { run, perf, available: () => WebGLFilterBackend.available(), counts: () => ({ ...counts }), supports: (f: PreparedFilter[]) => new WebGLFilterBackend().supports(f) },
-  harnessReady: true,
-});
-(window as any).abBlur = async (variants: string[], rounds: number, radius: number) => {
-  const res: Record<string, number[]> = {};
-  for (let r = 0; r < rounds; r++) for (const v of variants) {
-    (globalThis as any).__blurVariant = v;
-    const p = await perf([{ type: 'blur', radius }], 1280, 720, 5);
-    (res[v] ??= []).push(Math.round(p.msPerFrame));
-  }
-  return res;
-};
+/** The same `run` inside a module Worker (where the pipeline runs filters); resolves with its frame counts too. */
+function runInWorker(spec: RunSpec): Promise<unknown> {
+  const worker = new Worker(new URL('./webgl-harness.ts', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e) => { worker.terminate(); resolve(e.data); };
+    worker.onerror = (e) => { worker.terminate(); reject(new Error(e.message)); };
+    worker.postMessage(spec);
+  });
+}
+
+if (typeof window === 'undefined') {
+  // Loaded as the worker of runInWorker().
+  self.onmessage = async (e: MessageEvent<RunSpec>) => {
+    const result = await run(e.data);
+    postMessage({ ...result, counts: { ...counts }, inWorker: typeof WorkerGlobalScope !== 'undefined' });
+  };
+} else {
+  Object.assign(window, {
+    webgl: { run, runInWorker, perf, available: () => WebGLFilterBackend.available(), counts: () => ({ ...counts }), supports: (f: PreparedFilter[]) => new WebGLFilterBackend().supports(f) },
+    harnessReady: true,
+  });
+}

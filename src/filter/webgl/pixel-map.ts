@@ -11,6 +11,7 @@ export interface PixelMap {
   readonly yx: number; readonly yy: number; readonly ty: number;
 }
 
+/** The map that changes nothing. */
 export const IDENTITY: PixelMap = { xx: 1, xy: 0, tx: 0, yx: 0, yy: 1, ty: 0 };
 
 /** `outer ∘ inner`: first `inner`, then `outer`. */
@@ -25,6 +26,7 @@ export function compose(outer: PixelMap, inner: PixelMap): PixelMap {
   };
 }
 
+/** True when `m` is {@link IDENTITY}. */
 export function isIdentity(m: PixelMap): boolean {
   return m.xx === 1 && m.xy === 0 && m.tx === 0 && m.yx === 0 && m.yy === 1 && m.ty === 0;
 }

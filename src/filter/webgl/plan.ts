@@ -69,7 +69,9 @@ export interface PlannedPass {
 /** An intermediate texture; `float`: wants RGBA16F (blur halves) where the context can render to it. */
 export interface TempTexture { width: number; height: number; float: boolean }
 
+/** Everything a chain needs at run time: passes in order, intermediate textures, overlay images, fades. */
 export interface ChainPlan {
+  /** Input (display) size and output size, px. */
   inSize: [number, number];
   outSize: [number, number];
   passes: PlannedPass[];
@@ -134,7 +136,8 @@ function toStages(filters: PreparedFilter[], w: number, h: number, overlays: Pre
       case 'rotate': {
         const deg = f.degrees ?? 0;
         if (deg !== 0 || f.flipHorizontal || f.flipVertical) {
-          stages.push({ k: 'perm', label: `rotate${deg}`, map: rotateMap(deg, !!f.flipHorizontal, !!f.flipVertical, iw, ih), outSize: out });
+          const label = [deg ? `rotate${deg}` : '', f.flipHorizontal ? 'flipH' : '', f.flipVertical ? 'flipV' : ''].filter(Boolean).join('/');
+          stages.push({ k: 'perm', label, map: rotateMap(deg, !!f.flipHorizontal, !!f.flipVertical, iw, ih), outSize: out });
         }
         break;
       }

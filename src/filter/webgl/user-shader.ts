@@ -27,6 +27,16 @@ function stripComments(src: string): string {
     .replace(/\/\/[^\n]*/g, (m) => ' '.repeat(m.length));
 }
 
+/** `stripComments` plus preprocessor lines blanked: what the declaration scans look at. */
+function declarationText(src: string): string {
+  return stripComments(src).replace(/^[ \t]*#[^\n]*/gm, '');
+}
+
+/** True when `code` declares `in`/`uniform` `name` at global scope (after start of line, `;` or `}`). */
+function declaresInput(code: string, name: string): boolean {
+  return new RegExp(`(?:^|[;}])\\s*(?:in|uniform)\\s+(?:(?:lowp|mediump|highp)\\s+)?\\w+\\s+${name}\\s*[;,[]`, 'm').test(code);
+}
+
 /** Global `uniform` declarations: name → type (`uniform highp vec3 a, b[2];` gives a and b). */
 function declaredUniforms(code: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -44,7 +54,7 @@ function declaredUniforms(code: string): Map<string, string> {
  * source, and values finite numbers or arrays of 2–4 finite numbers. Throws `FILTER_ERROR`.
  */
 export function checkUserUniforms(filter: ShaderFilter, filterIndex: number): UserUniform[] {
-  const declared = declaredUniforms(stripComments(filter.glsl));
+  const declared = declaredUniforms(declarationText(filter.glsl));
   const out: UserUniform[] = [];
   for (const [name, v] of Object.entries(filter.uniforms ?? {})) {
     const bad = (msg: string) => filterError(filterIndex, 'shader', `uniform \`${name}\`: ${msg}`);
@@ -78,9 +88,9 @@ export function userFragmentShader(filter: ShaderFilter): string {
     if (/^\s*#\s*version\b/.test(l)) lines[i] = '';
     else if (/^\s*#\s*extension\b/.test(l)) { extensions.push(lines[i].trim()); lines[i] = ''; }
   });
-  const declares = (name: string) => new RegExp(`\\b(?:in|uniform)\\s+(?:(?:lowp|mediump|highp)\\s+)?\\w+\\s+${name}\\b`).test(code);
-  const provided: string[] = PROVIDED.filter((p) => !declares(p.name)).map((p) => p.decl);
+  const decls = declarationText(filter.glsl);
+  const provided: string[] = PROVIDED.filter((p) => !declaresInput(decls, p.name)).map((p) => p.decl);
   // A global `out` declaration (any name) means the user declared the output; otherwise provide fragColor.
-  if (!/(?:^|[;}])\s*(?:layout\s*\([^)]*\)\s*)?out\s+(?:(?:lowp|mediump|highp)\s+)?\w+\s+\w+\s*;/.test(code)) provided.push('out vec4 fragColor;');
+  if (!/(?:^|[;}])\s*(?:layout\s*\([^)]*\)\s*)?out\s+(?:(?:lowp|mediump|highp)\s+)?\w+\s+\w+\s*;/m.test(decls)) provided.push('out vec4 fragColor;');
   return ['#version 300 es', ...extensions, 'precision highp float;', 'precision highp int;', ...provided, '#line 1', lines.join('\n'), ''].join('\n');
 }

@@ -63,14 +63,17 @@ export class WebGLFilterChain implements FilterChain {
     this.passLabels = plan.passes.map((p) => p.label);
 
     const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
-    for (const [w, h] of [plan.inSize, plan.outSize, ...plan.temps.map((t) => [t.width, t.height])]) {
+    const sizes = [plan.inSize, plan.outSize, ...plan.temps.map((t) => [t.width, t.height]), ...plan.overlays.map((o) => [o.bitmap.width, o.bitmap.height])];
+    for (const [w, h] of sizes) {
       if (w > max || h > max) throw new FramepipeError('FILTER_ERROR', `${w}×${h} px exceeds this WebGL's maximum texture size ${max}`, { maxTextureSize: max });
     }
 
     const userUniforms = plan.passes.map((p) => (p.source.kind === 'shader' ? checkUserUniforms(p.source.filter, p.source.filterIndex) : []));
-    const built = plan.passes.map((p) => (p.source.kind === 'shader'
-      ? { vertex: vertexShader(p.output.kind === 'canvas'), fragment: userFragmentShader(p.source.filter), bindings: null }
-      : { vertex: vertexShader(false), ...(({ source, bindings }) => ({ fragment: source, bindings }))(passFragmentShader(p)) }));
+    const built = plan.passes.map((p) => {
+      if (p.source.kind === 'shader') return { vertex: vertexShader(p.output.kind === 'canvas'), fragment: userFragmentShader(p.source.filter), bindings: null };
+      const { source, bindings } = passFragmentShader(p);
+      return { vertex: vertexShader(false), fragment: source, bindings };
+    });
     const programs = buildPrograms(gl, built);
     programs.forEach((r, i) => {
       if ('program' in r) return;
@@ -79,12 +82,16 @@ export class WebGLFilterChain implements FilterChain {
       throw new FramepipeError('FILTER_ERROR', `internal WebGL pass "${plan.passes[i].label}" failed (${r.stage}): ${r.log}`, { log: r.log, stage: r.stage, pass: plan.passes[i].label });
     });
 
-    this.floatIntermediates = plan.temps.some((t) => t.float) && gl.getExtension('EXT_color_buffer_float') !== null;
+    const canFloat = gl.getExtension('EXT_color_buffer_float') !== null;
+    let allFloat = true;
     this.#temps = plan.temps.map((t) => {
-      const target = (t.float && this.floatIntermediates ? createTarget(gl, t.width, t.height, gl.RGBA16F) : null) ?? createTarget(gl, t.width, t.height, gl.RGBA8);
+      const f16 = t.float && canFloat ? createTarget(gl, t.width, t.height, gl.RGBA16F) : null;
+      if (t.float && !f16) allFloat = false;
+      const target = f16 ?? createTarget(gl, t.width, t.height, gl.RGBA8);
       if (!target) throw new FramepipeError('FILTER_ERROR', `could not allocate a ${t.width}×${t.height} WebGL render target`);
       return target;
     });
+    this.floatIntermediates = plan.temps.some((t) => t.float) && allFloat;
 
     // Orientation: texture row 0 = the picture's top row everywhere; only the canvas pass flips (pixel-map.ts).
     gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
@@ -140,6 +147,11 @@ export class WebGLFilterChain implements FilterChain {
     return this.#passes.length;
   }
 
+  /**
+   * Uploads `frame` once, runs every pass, returns `new VideoFrame(canvas)` with `frame`'s timestamp and duration
+   * (µs). `timestampUs`: output-relative time for fades and `u_time`. Never closes `frame`. Throws `FILTER_ERROR`
+   * (closed chain, lost context, a frame whose display size is not the chain's input size).
+   */
   async process(frame: VideoFrame, timestampUs: number): Promise<VideoFrame> {
     if (this.#closed) throw new FramepipeError('FILTER_ERROR', 'the WebGL filter chain is closed');
     const gl = this.#gl;
@@ -157,6 +169,7 @@ export class WebGLFilterChain implements FilterChain {
     }
   }
 
+  /** Deletes every GL object and releases the context. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
