@@ -3,22 +3,9 @@
 import { WasmFilterBackend } from '../../src/filter/wasm/wasm-backend';
 import { prepareFilters } from '../../src/filter/prepare';
 import type { FilterChain, PreparedFilter } from '../../src/filter/backend';
+import { frameCounts } from './frame-counter';
 
-const counts = { created: 0, closed: 0 };
-const closedFrames = new WeakSet<VideoFrame>();
-const NativeVideoFrame = VideoFrame;
-class CountedVideoFrame extends NativeVideoFrame {
-  constructor(...args: unknown[]) {
-    // @ts-expect-error forwarding the overloads unchanged
-    super(...args);
-    counts.created++;
-  }
-  override close(): void {
-    if (!closedFrames.has(this)) { closedFrames.add(this); counts.closed++; }
-    super.close();
-  }
-}
-(globalThis as { VideoFrame: typeof VideoFrame }).VideoFrame = CountedVideoFrame;
+const counts = frameCounts;
 
 type Pattern = 'pattern' | 'coords';
 

@@ -3,23 +3,9 @@
 import { WebGLFilterBackend, type WebGLFilterChain } from '../../src/filter/webgl/webgl-backend';
 import { prepareFilters } from '../../src/filter/prepare';
 import type { PreparedFilter } from '../../src/filter/backend';
+import { frameCounts } from './frame-counter';
 
-// --- VideoFrame accounting: every frame constructed on this page (also inside the backend) and every close().
-const counts = { created: 0, closed: 0 };
-const closedFrames = new WeakSet<VideoFrame>();
-const NativeVideoFrame = VideoFrame;
-class CountedVideoFrame extends NativeVideoFrame {
-  constructor(...args: unknown[]) {
-    // @ts-expect-error forwarding the overloads unchanged
-    super(...args);
-    counts.created++;
-  }
-  override close(): void {
-    if (!closedFrames.has(this)) { closedFrames.add(this); counts.closed++; }
-    super.close();
-  }
-}
-(globalThis as { VideoFrame: typeof VideoFrame }).VideoFrame = CountedVideoFrame;
+const counts = frameCounts;
 
 type Pattern = 'pattern' | 'coords' | { solid: [number, number, number] };
 

@@ -1,7 +1,7 @@
 // Geometry kernels: crop, rotate/flip, resize (spec: CropFilter, RotateFilter, ResizeFilter in src/filter/spec.ts).
 // They change the size, so after (ptrIn, ptrOut, width, height, stride) they take the output size and stride.
 // ptrIn must not overlap ptrOut.
-import { loadPixel, storePixel } from './pixel';
+import { bilinearAt, storePixel } from './pixel';
 
 /**
  * crop: copies the `outWidth`×`outHeight` rectangle whose top-left is (x, y) px (clipped to the input) to ptrOut.
@@ -69,24 +69,9 @@ export function resize(ptrIn: usize, ptrOut: usize, width: i32, height: i32, str
   const lastX = width - 1, lastY = height - 1;
   for (let oy = 0; oy < outHeight; oy++) {
     const fy = srcY + (<f64>oy + 0.5) * sy - 0.5;
-    const fy0 = Math.floor(fy);
-    const ty = f32x4.splat(<f32>(fy - fy0));
-    const iy = <i32>fy0;
-    const rowA = ptrIn + <usize>(iy < 0 ? 0 : iy > lastY ? lastY : iy) * <usize>stride;
-    const rowB = ptrIn + <usize>(iy + 1 < 0 ? 0 : iy + 1 > lastY ? lastY : iy + 1) * <usize>stride;
     const dst = ptrOut + <usize>oy * <usize>outStride;
     for (let ox = 0; ox < outWidth; ox++) {
-      const fx = srcX + (<f64>ox + 0.5) * sx - 0.5;
-      const fx0 = Math.floor(fx);
-      const tx = f32x4.splat(<f32>(fx - fx0));
-      const ix = <i32>fx0;
-      const xa = <usize>(ix < 0 ? 0 : ix > lastX ? lastX : ix) << 2;
-      const xb = <usize>(ix + 1 < 0 ? 0 : ix + 1 > lastX ? lastX : ix + 1) << 2;
-      const p00 = loadPixel(rowA + xa), p01 = loadPixel(rowA + xb);
-      const p10 = loadPixel(rowB + xa), p11 = loadPixel(rowB + xb);
-      const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), tx));
-      const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), tx));
-      const v = f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), ty));
+      const v = bilinearAt(ptrIn, stride, lastX, lastY, srcX + (<f64>ox + 0.5) * sx - 0.5, fy);
       storePixel(dst + (<usize>ox << 2), f32x4.replace_lane(v, 3, 255));
     }
   }

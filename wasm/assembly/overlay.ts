@@ -1,5 +1,5 @@
 // Overlay kernel (spec: OverlayFilter in src/filter/spec.ts).
-import { loadPixel, storePixel } from './pixel';
+import { bilinearAt, loadPixel, storePixel } from './pixel';
 
 /**
  * overlay: source-over blend of a non-premultiplied RGBA8 image (`imgWidth`×`imgHeight`, row stride `imgStride`
@@ -20,24 +20,9 @@ export function overlay(ptrIn: usize, ptrOut: usize, width: i32, height: i32, st
   const op = f32x4.splat(opacity * <f32>(1.0 / 255.0));
   for (let py = y0; py < y1; py++) {
     const fy = (<f64>py + 0.5 - y) * inv - 0.5;
-    const fy0 = Math.floor(fy);
-    const ty = f32x4.splat(<f32>(fy - fy0));
-    const iy = <i32>fy0;
-    const rowA = ptrImg + <usize>(iy < 0 ? 0 : iy > lastY ? lastY : iy) * <usize>imgStride;
-    const rowB = ptrImg + <usize>(iy + 1 < 0 ? 0 : iy + 1 > lastY ? lastY : iy + 1) * <usize>imgStride;
     const dst = ptrOut + <usize>py * <usize>stride;
     for (let px = x0; px < x1; px++) {
-      const fx = (<f64>px + 0.5 - x) * inv - 0.5;
-      const fx0 = Math.floor(fx);
-      const tx = f32x4.splat(<f32>(fx - fx0));
-      const ix = <i32>fx0;
-      const xa = <usize>(ix < 0 ? 0 : ix > lastX ? lastX : ix) << 2;
-      const xb = <usize>(ix + 1 < 0 ? 0 : ix + 1 > lastX ? lastX : ix + 1) << 2;
-      const p00 = loadPixel(rowA + xa), p01 = loadPixel(rowA + xb);
-      const p10 = loadPixel(rowB + xa), p11 = loadPixel(rowB + xb);
-      const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), tx));
-      const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), tx));
-      const s = f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), ty));
+      const s = bilinearAt(ptrImg, imgStride, lastX, lastY, (<f64>px + 0.5 - x) * inv - 0.5, fy);
       const a = f32x4.mul(f32x4.splat(f32x4.extract_lane(s, 3)), op);
       const o = dst + (<usize>px << 2);
       const d = loadPixel(o);

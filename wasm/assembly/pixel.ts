@@ -88,3 +88,28 @@ const TAIL: usize = memory.data(16, 16);
 @inline export function rowCount(width: i32, height: i32, stride: i32): i32 { return stride == width << 2 ? 1 : height; }
 // @ts-ignore: decorator
 @inline export function rowLength(width: i32, height: i32, stride: i32): i32 { return stride == width << 2 ? width * height : width; }
+
+/** Clamps an index to [0, last] (clamp-to-edge addressing). */
+@inline export function clampIndex(i: i32, last: i32): i32 { return i < 0 ? 0 : i > last ? last : i; }
+
+/**
+ * Bilinear sample (spec: pixel-centre aligned, clamp-to-edge) of an RGBA8 image at fractional position (fx, fy)
+ * in source pixel coordinates (pixel centres at integers). Returns the four channels as f32 (0..255).
+ */
+@inline export function bilinearAt(ptr: usize, stride: i32, lastX: i32, lastY: i32, fx: f64, fy: f64): v128 {
+  const fx0 = Math.floor(fx);
+  const fy0 = Math.floor(fy);
+  const tx = f32x4.splat(<f32>(fx - fx0));
+  const ty = f32x4.splat(<f32>(fy - fy0));
+  const ix = <i32>fx0;
+  const iy = <i32>fy0;
+  const rowA = ptr + <usize>clampIndex(iy, lastY) * <usize>stride;
+  const rowB = ptr + <usize>clampIndex(iy + 1, lastY) * <usize>stride;
+  const xa = <usize>clampIndex(ix, lastX) << 2;
+  const xb = <usize>clampIndex(ix + 1, lastX) << 2;
+  const p00 = loadPixel(rowA + xa), p01 = loadPixel(rowA + xb);
+  const p10 = loadPixel(rowB + xa), p11 = loadPixel(rowB + xb);
+  const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), tx));
+  const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), tx));
+  return f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), ty));
+}
