@@ -17,8 +17,10 @@ test('abort mid-way rejects with ABORTED and closes every frame', async ({ harne
 });
 
 test('abort during an Opus audio transcode closes every AudioData', async ({ harness }) => {
-  const r = await run(harness, { input: '/media/aac-lc_44k_stereo_122s.m4a', abortAfterMs: 700, options: { audio: { codec: 'opus' } } });
+  // Abort once progress shows encoded audio (so AudioData certainly exist), long before the 122 s input is done.
+  const r = await run(harness, { input: '/media/aac-lc_44k_stereo_122s.m4a', abortAfterFraction: 0.02, options: { audio: { codec: 'opus' } } });
   expect(r.error?.code).toBe('ABORTED');
+  expect(r.progress.at(-1)!.fraction).toBeLessThan(1);
   const res = r.error!.details.resources;
   expect(res.audioDataCreated).toBeGreaterThan(0);
   expect(res.audioDataClosed).toBe(res.audioDataCreated);

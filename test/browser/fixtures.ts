@@ -25,7 +25,7 @@ export const test = base.extend<{ harness: Page }>({
 });
 
 /** Runs `transcode` in the page; the output lands in test-results/uploads/<upload>. */
-export function run(page: Page, args: { input: string; options?: Record<string, unknown>; upload?: string; abortAfterFrames?: number; abortAfterMs?: number; asBlob?: boolean }): Promise<RunResult> {
+export function run(page: Page, args: { input: string; options?: Record<string, unknown>; upload?: string; abortAfterFrames?: number; abortAfterFraction?: number; abortAfterMs?: number; asBlob?: boolean }): Promise<RunResult> {
   return page.evaluate((a) => (window as any).run(a), args);
 }
 

@@ -1,7 +1,7 @@
 // Test harness page: exposes the library from source and a helper that posts outputs to the dev server.
 import * as framepipe from '../../src/index';
 
-interface RunArgs { input: string; options?: Record<string, unknown>; upload?: string; abortAfterFrames?: number; abortAfterMs?: number; asBlob?: boolean }
+interface RunArgs { input: string; options?: Record<string, unknown>; upload?: string; abortAfterFrames?: number; abortAfterFraction?: number; abortAfterMs?: number; asBlob?: boolean }
 
 async function run(args: RunArgs) {
   const progress: unknown[] = [];
@@ -9,9 +9,10 @@ async function run(args: RunArgs) {
   const ac = new AbortController();
   const options = { ...(args.options ?? {}), signal: ac.signal,
     onPlan: (p: unknown) => { planSeen = p; },
-    onProgress: (p: { framesDone: number }) => {
+    onProgress: (p: { framesDone: number; fraction: number }) => {
       progress.push(p);
       if (args.abortAfterFrames !== undefined && p.framesDone >= args.abortAfterFrames) ac.abort();
+      if (args.abortAfterFraction !== undefined && p.fraction >= args.abortAfterFraction) ac.abort();
     } };
   if (args.abortAfterMs !== undefined) setTimeout(() => ac.abort(), args.abortAfterMs);
   const input = args.asBlob ? await (await fetch(args.input)).blob() : args.input;
