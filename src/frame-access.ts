@@ -3,8 +3,7 @@ import { FramepipeError, throwIfAborted } from './errors';
 import { fitOutput } from './filter/fit';
 import { FilterHost } from './filter/filter-host';
 import { FrameGeometry } from './filter/frame-geometry';
-import type { JsFilterContext } from './filter/user-filters';
-import { toWireFilters, type Filter, type FilterBackendChoice } from './filter/wire';
+import { localJsInvoker, toWireFilters, type Filter, type FilterBackendChoice } from './filter/wire';
 import { ResourceLedger } from './pipeline/resource-ledger';
 import type { MediaInput } from './types/options';
 import type { DemuxedTrack, Demuxer } from './types/stages';
@@ -59,11 +58,7 @@ export async function* frames(input: MediaInput, options: FramesOptions = {}): A
   const upright = rotation ? new FrameGeometry(fitOutput(dw, dh, { fit: 'fill' }), rotation, dw, dh, ledger) : null;
   const { wire, jsFns } = toWireFilters(options.filters ?? []);
   const host = wire.length
-    ? await FilterHost.create(wire, dw, dh, options.filterBackend ?? 'auto', ledger, async (i, f, ctx: JsFilterContext) => {
-      const out = await jsFns[i](f, ctx);
-      if (out !== f) f.close();
-      return out;
-    })
+    ? await FilterHost.create(wire, dw, dh, options.filterBackend ?? 'auto', ledger, localJsInvoker(jsFns))
     : null;
   const ready: VideoFrame[] = [];
   let error: FramepipeError | null = null;

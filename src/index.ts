@@ -11,8 +11,10 @@ export type {
 } from './types/options';
 export { frames, thumbnails, contactSheet, type FramesOptions, type Thumbnail, type ThumbnailSet, type ThumbnailOptions, type ThumbnailType } from './frame-access';
 export type { Filter, FilterBackendChoice } from './filter/wire';
+export { createFilterPipeline, type FilterPipeline, type FilterPipelineOptions } from './filter/filter-pipeline';
 export type {
   BuiltinFilter, GrayscaleFilter, ColorAdjustFilter, BlurFilter, SharpenFilter, CropFilter, ResizeFilter, RotateFilter,
   OverlayFilter, ChromaKeyFilter, FadeFilter, ShaderFilter,
 } from './filter/spec';
+export { MAX_BLUR_RADIUS } from './filter/spec';
 export type { JsFilter, JsFilterContext, WasmFilter } from './filter/user-filters';

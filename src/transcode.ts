@@ -5,7 +5,7 @@ import type { MediaInput, Plan, Progress, TranscodeOptions, TranscodeResult } fr
 import { installComlinkErrorHandler } from './worker/comlink-errors';
 import type { PipelineApi } from './worker/pipeline-api';
 import type { JobOptions } from './pipeline/transcode-job';
-import { toWireFilters } from './filter/wire';
+import { localJsInvoker, toWireFilters } from './filter/wire';
 import type { JsFilterContext } from './filter/user-filters';
 
 let nextJobId = 1;
@@ -111,21 +111,13 @@ export async function transcode(input: MediaInput, options: TranscodeOptions = {
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   // Always functions: through Comlink every property of a proxy looks callable, so optional hooks must exist.
-  const { jsFns } = toWireFilters(options.filters ?? []);
+  const invokeLocal = localJsInvoker(toWireFilters(options.filters ?? []).jsFns);
   const hooks = {
     onPlan: (pl: Plan) => options.onPlan?.(pl),
     onProgress: (pr: Progress) => options.onProgress?.(pr),
     // User JS filters run here; the input frame is ours to close, the output travels back transferred.
     invokeJs: async (index: number, frame: VideoFrame, ctx: JsFilterContext) => {
-      let out: VideoFrame;
-      try {
-        out = await jsFns[index](frame, ctx);
-      } catch (e) {
-        frame.close();
-        throw e;
-      }
-      if (!(out instanceof VideoFrame)) { frame.close(); throw new TypeError('framepipe: a JS filter must return a VideoFrame'); }
-      if (out !== frame) frame.close();
+      const out = await invokeLocal(index, frame, ctx);
       return p.inline ? out : transfer(out, [out as unknown as Transferable]);
     },
   };

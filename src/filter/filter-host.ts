@@ -6,16 +6,19 @@ import { WasmUserKernel } from './user-filters';
 import { isBuiltin, type FilterBackendChoice, type JsFilterInvoker, type WireFilter } from './wire';
 
 export type { Filter, FilterBackendChoice, WireFilter, JsFilterInvoker } from './wire';
-import { WasmFilterBackend } from './wasm/wasm-backend';
-import { WebGLFilterBackend } from './webgl/webgl-backend';
 
 type Segment =
   | { kind: 'chain'; chain: FilterChain }
   | { kind: 'js'; index: number }
   | { kind: 'wasm'; kernel: WasmUserKernel };
 
-function backends(): Record<'webgl' | 'wasm', FilterBackend | null> {
-  return { webgl: WebGLFilterBackend.available() ? new WebGLFilterBackend() : null, wasm: new WasmFilterBackend() };
+/** The backends `choice` may use, each module loaded only when needed (separate chunks). */
+async function backends(choice: FilterBackendChoice): Promise<Record<'webgl' | 'wasm', FilterBackend | null>> {
+  const [webgl, wasm] = await Promise.all([
+    choice === 'wasm' ? null : import('./webgl/webgl-backend').then(({ WebGLFilterBackend: B }) => (B.available() ? new B() : null)),
+    choice === 'webgl' ? null : import('./wasm/wasm-backend').then(({ WasmFilterBackend: B }) => new B()),
+  ]);
+  return { webgl, wasm };
 }
 
 /** A synthetic frame (gradient) for measuring backends before the first real frame. */
@@ -72,8 +75,8 @@ export class FilterHost {
    * Throws FramepipeError `FILTER_ERROR`.
    */
   static async create(filters: WireFilter[], width: number, height: number, choice: FilterBackendChoice, ledger: ResourceLedger, invokeJs: JsFilterInvoker | null): Promise<FilterHost> {
-    const available = backends();
     const builtins = filters.filter(isBuiltin);
+    const available = builtins.length ? await backends(choice) : { webgl: null, wasm: null };
     const prepared = await prepareFilters(builtins);
     const needsGl = prepared.some((f) => f.type === 'shader');
     let candidates: Array<'webgl' | 'wasm'> = choice === 'auto' ? ['webgl', 'wasm'] : [choice];

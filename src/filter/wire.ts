@@ -28,6 +28,25 @@ export function toWireFilters(filters: Filter[]): { wire: WireFilter[]; jsFns: J
   return { wire, jsFns };
 }
 
+/**
+ * A {@link JsFilterInvoker} that calls the functions on this thread with the JsFilter ownership rules: the input
+ * frame is closed here unless the function hands it back; a throw or a non-VideoFrame result closes it too.
+ */
+export function localJsInvoker(jsFns: JsFilter['fn'][]): JsFilterInvoker {
+  return async (index, frame, ctx) => {
+    let out: VideoFrame;
+    try {
+      out = await jsFns[index](frame, ctx);
+    } catch (e) {
+      frame.close();
+      throw e;
+    }
+    if (!(out instanceof VideoFrame)) { frame.close(); throw new TypeError('framepipe: a JS filter must return a VideoFrame'); }
+    if (out !== frame) frame.close();
+    return out;
+  };
+}
+
 /** Output size of a filter list for an input size (JS/WASM user filters keep the size). */
 export function filtersOutputSize(filters: WireFilter[], width: number, height: number): [number, number] {
   return chainOutputSize(filters.filter(isBuiltin) as PreparedFilter[], width, height);

@@ -484,19 +484,3 @@ test('runs in a module Worker (as in the pipeline) with the same result', async 
   expectOk(onPage);
   expect(inWorker.outputs[0]).toEqual(onPage.outputs[0]);
 });
-
-test('frames/s at 1280×720 (I420 input, SwiftShader)', async ({ harness }) => {
-  test.setTimeout(600_000);
-  const chains: Record<string, Array<Record<string, unknown>>> = {
-    'grayscale': [{ type: 'grayscale' }],
-    'blur r=8': [{ type: 'blur', radius: 8 }],
-    'colorAdjust': [{ type: 'colorAdjust', brightness: 0.05, contrast: 1.1, saturation: 1.2, gamma: 1.1 }],
-    'resize→colorAdjust→overlay': [{ type: 'resize', width: 960, height: 540 }, { type: 'colorAdjust', contrast: 1.1 }, { type: 'overlay', imageSpec: { w: 200, h: 100, pattern: 'pattern' }, x: 20, y: 20, opacity: 0.8 }],
-    'identity (upload + copy)': [],
-  };
-  for (const [name, filters] of Object.entries(chains)) {
-    const p = await harness.evaluate(([f, n]) => (window as any).webgl.perf(f, 1280, 720, n, 3), [filters, name.startsWith('blur') ? 5 : 20] as const);
-    console.log(`webgl 1280x720 ${name}: ${p.fps.toFixed(1)} fps (${p.msPerFrame.toFixed(1)} ms/frame; process() returns after ${p.submitMs.toFixed(1)} ms), passes: ${p.passes.join(' | ')}`);
-    expect(p.fps).toBeGreaterThan(0);
-  }
-});

@@ -39,6 +39,7 @@ for (const [name, filters] of [
   ['grayscale', [{ type: 'grayscale' }]],
   ['colorAdjust', [{ type: 'colorAdjust', brightness: 0.05, contrast: 1.2, saturation: 1.3, gamma: 1.1 }]],
   ['blur r=4', [{ type: 'blur', radius: 4 }]],
+  ['chromaKey (partial alpha on leaves)', [{ type: 'chromaKey', color: [60, 110, 40], similarity: 0.04, smoothness: 0.12 }]],
   ['resize → colorAdjust → fade', [{ type: 'resize', width: 480 }, { type: 'colorAdjust', contrast: 1.1 }, { type: 'fade', in: { start: 0, end: 1_000_000 } }]],
 ] as const) {
   test(`WebGL2 and WASM agree on real frames: ${name}`, async ({ harness }) => {
@@ -46,6 +47,13 @@ for (const [name, filters] of [
     expect(r.frames).toBe(3);
     expect(r.sizes[0]).toBe(r.sizes[1]);
     expect(r.worstMad).toBeLessThanOrEqual(1.5);
+    if (name.startsWith('chromaKey')) {
+      // The key really bites: both backends write partial and zero alpha on the leaves, in similar amounts.
+      const [gl, wasm] = r.alpha;
+      expect(wasm[1]).toBeGreaterThan(1000);
+      expect(wasm[2]).toBeGreaterThan(1000);
+      for (let i = 0; i < 3; i++) expect(Math.abs(gl[i] - wasm[i])).toBeLessThan(0.02 * 960 * 540);
+    }
   });
 }
 
@@ -108,3 +116,25 @@ test('thumbnails honour rotation', async ({ harness }) => {
   const r = await harness.evaluate(() => (window as any).thumbs('/media/iphone4s_h264-baseline_aac_rot90cw.mov', [1_000_000], 'rot'));
   expect([r.items[0].width, r.items[0].height]).toEqual([320, 568]);
 });
+
+for (const backend of ['webgl', 'wasm'] as const) {
+  test(`createFilterPipeline on the caller's frames (${backend}): chromaKey writes alpha, grayscale on a real frame, ownership, errors`, async ({ harness }) => {
+    const r = await harness.evaluate(([b, m]) => (window as any).filterPipelineCheck(b, m), [backend, `/media/${FLOWER}`] as const);
+    expect(r.key.backend).toBe(backend);
+    expect(r.key.size).toEqual([64, 32]);
+    // spec.ts: without a background the key colour becomes transparent black; other colours stay opaque.
+    expect(r.key.green).toEqual([0, 0, 0, 0]);
+    expect(r.key.red).toEqual([255, 0, 0, 255]);
+    expect([r.key.timestamp, r.key.duration]).toEqual([40_000, 33_333]);
+    expect(r.key.inputOpen).toBe(true);
+    expect(r.afterClose).toBe('FILTER_ERROR');
+    expect(r.gray.size).toEqual([320, 180]);
+    expect(r.gray.maxSpread).toBeLessThanOrEqual(1);
+    expect(r.gray.meanLuma).toBeGreaterThan(20);
+    expect(r.gray.meanLuma).toBeLessThan(235);
+    expect(r.gray.inputOpen).toBe(true);
+    expect(r.badSize).toBe('TypeError');
+    expect(r.jsError).toBe('FILTER_ERROR');
+    expect(r.jsInputClosed).toBe(true);
+  });
+}

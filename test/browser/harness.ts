@@ -53,7 +53,13 @@ async function backendAgreement(input: string, filters: unknown[], n = 3) {
     for (let k = 0; k < a[i].length; k += 4) for (let c = 0; c < 3; c++) sums[c] += Math.abs(a[i][k + c] - b[i][k + c]);
     worst = Math.max(worst, ...sums.map((s) => s / (a[i].length / 4)));
   }
-  return { frames: Math.min(a.length, b.length), worstMad: worst, sizes: [a[0]?.length, b[0]?.length] };
+  // Alpha histogram of each backend's first frame: [opaque, partial, transparent] pixel counts.
+  const alpha = (x: Uint8Array | undefined) => {
+    const h = [0, 0, 0];
+    for (let k = 3; k < (x?.length ?? 0); k += 4) h[x![k] === 255 ? 0 : x![k] === 0 ? 2 : 1]++;
+    return h;
+  };
+  return { frames: Math.min(a.length, b.length), worstMad: worst, sizes: [a[0]?.length, b[0]?.length], alpha: [alpha(a[0]), alpha(b[0])] };
 }
 
 async function thumbs(input: string, timestamps: number[], upload: string) {
@@ -65,3 +71,54 @@ async function thumbs(input: string, timestamps: number[], upload: string) {
 }
 
 Object.assign(window, { backendAgreement, thumbs });
+
+const rgbaOf = async (f: VideoFrame) => {
+  const buf = new Uint8Array(f.displayWidth * f.displayHeight * 4);
+  await f.copyTo(buf, { format: 'RGBA', colorSpace: 'srgb' } as VideoFrameCopyToOptions);
+  return buf;
+};
+
+/** The public createFilterPipeline on frames the page owns: a synthetic key frame and a real decoded frame. */
+async function filterPipelineCheck(backend: 'webgl' | 'wasm', media: string) {
+  // 64×32: left half pure green (the key), right half red.
+  const c = new OffscreenCanvas(64, 32);
+  const g = c.getContext('2d')!;
+  g.fillStyle = '#00ff00'; g.fillRect(0, 0, 32, 32);
+  g.fillStyle = '#ff0000'; g.fillRect(32, 0, 32, 32);
+  const key = new VideoFrame(c, { timestamp: 40_000, duration: 33_333 });
+  const fp = await framepipe.createFilterPipeline([{ type: 'chromaKey', color: [0, 255, 0] }], { width: 64, height: 32, backend });
+  const keyed = await fp.process(key);
+  const kb = await rgbaOf(keyed);
+  const px = (b: Uint8Array, w: number, x: number, y: number) => Array.from(b.subarray((y * w + x) * 4, (y * w + x) * 4 + 4));
+  const keyResult = { backend: fp.backend, size: [fp.width, fp.height], green: px(kb, 64, 10, 10), red: px(kb, 64, 50, 10),
+    timestamp: keyed.timestamp, duration: keyed.duration, inputOpen: key.format !== null };
+  keyed.close(); key.close(); fp.close();
+  let afterClose = '';
+  try { await fp.process(new VideoFrame(c, { timestamp: 0 })); } catch (e) { afterClose = (e as { code?: string }).code ?? String(e); }
+
+  // A real decoded frame through grayscale + resize.
+  let real: VideoFrame | null = null;
+  for await (const f of framepipe.frames(media)) { real = f; break; }
+  const gp = await framepipe.createFilterPipeline([{ type: 'resize', width: 320 }, { type: 'grayscale' }], { width: real!.displayWidth, height: real!.displayHeight, backend });
+  const gray = await gp.process(real!);
+  const gb = await rgbaOf(gray);
+  let maxSpread = 0;
+  let sum = 0;
+  for (let i = 0; i < gb.length; i += 4) { maxSpread = Math.max(maxSpread, Math.max(gb[i], gb[i + 1], gb[i + 2]) - Math.min(gb[i], gb[i + 1], gb[i + 2])); sum += gb[i]; }
+  const grayResult = { size: [gray.displayWidth, gray.displayHeight], maxSpread, meanLuma: sum / (gb.length / 4), inputOpen: real!.format !== null };
+  gray.close(); real!.close(); gp.close();
+
+  // Errors: bad size → TypeError; a JS filter that throws → FILTER_ERROR, its input frame closed.
+  let badSize = '';
+  try { await framepipe.createFilterPipeline([], { width: 0, height: 10 }); } catch (e) { badSize = (e as Error).name; }
+  let jsInput: VideoFrame | null = null;
+  const jp = await framepipe.createFilterPipeline([{ type: 'js', fn: (f) => { jsInput = f; throw new Error('boom'); } }], { width: 64, height: 32 });
+  const src = new VideoFrame(c, { timestamp: 0 });
+  let jsError = '';
+  try { await jp.process(src); } catch (e) { jsError = (e as { code?: string }).code ?? ''; }
+  const jsInputClosed = (jsInput as VideoFrame | null)?.format === null;
+  src.close(); jp.close();
+  return { key: keyResult, afterClose, gray: grayResult, badSize, jsError, jsInputClosed };
+}
+
+Object.assign(window, { filterPipelineCheck });

@@ -120,30 +120,9 @@ async function run(spec: RunSpec) {
   }
 }
 
-/** ms per process() (copyTo + kernels + new VideoFrame) at w×h on I420 input, median of `n` after warm-up. */
-async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 15) {
-  const frame = makeFrame({ w, h, format: 'I420' });
-  const chain = await new WasmFilterBackend().create(await prepareFilters(filters as never), w, h);
-  try {
-    for (let i = 0; i < 3; i++) (await chain.process(frame, 0)).close();
-    const ms: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const o = await chain.process(frame, i * 33_333);
-      ms.push(performance.now() - t0);
-      o.close();
-    }
-    ms.sort((a, b) => a - b);
-    return { msPerFrame: ms[n >> 1], fps: 1000 / ms[n >> 1] };
-  } finally {
-    chain.close();
-    frame.close();
-  }
-}
-
 Object.assign(window, {
   wasm: {
-    run, perf,
+    run,
     counts: () => ({ ...counts }),
     supports: (f: PreparedFilter[]) => new WasmFilterBackend().supports(f),
     createError: async (filters: Array<Record<string, unknown>>, w: number, h: number) => {

@@ -135,43 +135,6 @@ async function run(spec: RunSpec) {
   }
 }
 
-/**
- * Frames/s of `filters` at `w`×`h` on I420 input (as decoded): `rounds` runs of `n` frames after 2 warm-up frames
- * (shader JIT); the best round is reported (the test machine is shared and noisy). `submitMs`: mean time for
- * process() to return, which excludes the GPU work still queued; the round's time ends with one small readback
- * that waits for all of it, so `fps` is real throughput.
- */
-async function perf(filters: Array<Record<string, unknown>>, w = 1280, h = 720, n = 20, rounds = 3) {
-  const frame = makeFrame({ w, h, format: 'I420' });
-  const prepared = await resolveFilters(filters);
-  const chain = await new WebGLFilterBackend().create(prepared, w, h);
-  const sync = async (f: VideoFrame) => f.copyTo(new Uint8Array(64), { format: 'RGBA', rect: { x: 0, y: 0, width: 4, height: 4 } });
-  try {
-    for (let i = 0; i < 2; i++) { const o = await chain.process(frame, i * 33_333); await sync(o); o.close(); }
-    let best = Infinity, submitMs = 0;
-    for (let r = 0; r < rounds; r++) {
-      const t0 = performance.now();
-      let last: VideoFrame | null = null;
-      let submit = 0;
-      for (let i = 0; i < n; i++) {
-        last?.close();
-        const s0 = performance.now();
-        last = await chain.process(frame, i * 33_333);
-        submit += performance.now() - s0;
-      }
-      await sync(last!);
-      last!.close();
-      const ms = (performance.now() - t0) / n;
-      if (ms < best) { best = ms; submitMs = submit / n; }
-    }
-    return { fps: 1000 / best, msPerFrame: best, submitMs, passes: [...chain.passLabels] };
-  } finally {
-    chain.close();
-    frame.close();
-    for (const f of prepared) if (f.type === 'overlay') f.bitmap.close();
-  }
-}
-
 /** The same `run` inside a module Worker (where the pipeline runs filters); resolves with its frame counts too. */
 function runInWorker(spec: RunSpec): Promise<unknown> {
   const worker = new Worker(new URL('./webgl-harness.ts', import.meta.url), { type: 'module' });
@@ -190,7 +153,7 @@ if (typeof window === 'undefined') {
   };
 } else {
   Object.assign(window, {
-    webgl: { run, runInWorker, perf, available: () => WebGLFilterBackend.available(), counts: () => ({ ...counts }), supports: (f: PreparedFilter[]) => new WebGLFilterBackend().supports(f) },
+    webgl: { run, runInWorker, available: () => WebGLFilterBackend.available(), counts: () => ({ ...counts }), supports: (f: PreparedFilter[]) => new WebGLFilterBackend().supports(f) },
     harnessReady: true,
   });
 }

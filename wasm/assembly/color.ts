@@ -102,8 +102,9 @@ export function colorAdjust(ptrIn: usize, ptrOut: usize, width: i32, height: i32
   const t = clampF(f32x4.mul(f32x4.sub(d, e0), inv), 0, 1);
   const alpha = f32x4.mul(f32x4.mul(t, t), f32x4.sub(f32x4.splat(3), f32x4.add(t, t)));
   if (!hasBg) {
-    // rgb bytes kept as they are; only alpha replaced.
-    return v128.or(v128.and(p, i32x4.splat(0x00ffffff)), i32x4.shl(toByte(f32x4.mul(alpha, f32x4.splat(255))), 24));
+    // Transparent black where keyed: rgb·alpha, A = alpha (what a premultiplied WebGL canvas yields too).
+    const px = packRGB(f32x4.mul(r, alpha), f32x4.mul(g, alpha), f32x4.mul(b, alpha));
+    return v128.or(v128.and(px, i32x4.splat(0x00ffffff)), i32x4.shl(toByte(f32x4.mul(alpha, f32x4.splat(255))), 24));
   }
   const ia = f32x4.sub(f32x4.splat(1), alpha);
   return packRGB(
@@ -115,7 +116,7 @@ export function colorAdjust(ptrIn: usize, ptrOut: usize, width: i32, height: i32
 /**
  * chromaKey: d = |(Cb, Cr) − key (Cb, Cr)| (BT.709, channels as v/255), alpha = smoothstep(similarity,
  * similarity + smoothness, d); smoothness 0 is a hard threshold (alpha = d > similarity ? 1 : 0). With
- * `hasBackground` ≠ 0: rgb = rgb·alpha + bg·(1 − alpha), A = 255; otherwise rgb unchanged and A = alpha.
+ * `hasBackground` ≠ 0: rgb = rgb·alpha + bg·(1 − alpha), A = 255; otherwise rgb = rgb·alpha and A = alpha.
  * Key and background colours are 0..255.
  */
 export function chromaKey(ptrIn: usize, ptrOut: usize, width: i32, height: i32, stride: i32,

@@ -7,7 +7,7 @@
  */
 import { FramepipeError } from '../../errors';
 import { filterOutputSize, type PreparedFilter, type PreparedOverlay } from '../backend';
-import type { ChromaKeyFilter, FadeFilter } from '../spec';
+import { MAX_BLUR_RADIUS, type ChromaKeyFilter, type FadeFilter } from '../spec';
 import { KernelInstance, type KernelExports } from './wasm-kernels';
 
 /** Largest width or height of any image in a chain, px (keeps every buffer far below the 4 GiB wasm32 limit). */
@@ -97,7 +97,7 @@ function planStep(f: PreparedFilter, index: number, w: number, h: number): Step 
 
     case 'blur': {
       if (f.radius === undefined) fail(index, type, '`radius` (px) is required');
-      const r = param(index, type, 'radius', f.radius, 0, (n) => n >= 0, 'a number ≥ 0 (px)');
+      const r = param(index, type, 'radius', f.radius, 0, (n) => n >= 0 && n <= MAX_BLUR_RADIUS, `in [0, ${MAX_BLUR_RADIUS}] px`);
       return {
         ...same,
         tmpBytes: (k) => (r > 0 ? k.blurTmpBytes(w, h, r) : 0),
@@ -111,7 +111,7 @@ function planStep(f: PreparedFilter, index: number, w: number, h: number): Step 
 
     case 'sharpen': {
       const a = param(index, type, 'amount', f.amount, 1, (n) => n >= 0, '≥ 0');
-      const r = param(index, type, 'radius', f.radius, 1, (n) => n >= 0, 'a number ≥ 0 (px)');
+      const r = param(index, type, 'radius', f.radius, 1, (n) => n >= 0 && n <= MAX_BLUR_RADIUS, `in [0, ${MAX_BLUR_RADIUS}] px`);
       return {
         ...same,
         tmpBytes: (k) => (r > 0 && a > 0 ? k.blurTmpBytes(w, h, r) : 0),

@@ -108,7 +108,7 @@ function opCode(op: PointOp): string {
       return `vec2 cc = vec2(dot(c.rgb, vec3(-0.1146, -0.3854, 0.5)), dot(c.rgb, vec3(0.5, -0.4542, -0.0458)));
     float d = distance(cc, ${vec(op.keyCbCr)});
     float a = ${alpha};
-    ${op.background ? `c.rgb = c.rgb * a + ${vec(op.background)} * (1.0 - a);` : 'c.a = a;'}`;
+    ${op.background ? `c.rgb = c.rgb * a + ${vec(op.background)} * (1.0 - a);` : 'c.a = a;'}`; // new VideoFrame(canvas) premultiplies: the frame holds rgb·a (spec: transparent black)
     }
     case 'overlay': {
       const sw = op.width * op.scale;

@@ -4,13 +4,8 @@
  */
 import { FramepipeError } from '../../errors';
 import type { PreparedFilter } from '../backend';
-import type { FadeFilter, ResizeFilter } from '../spec';
+import { MAX_BLUR_RADIUS, type FadeFilter, type ResizeFilter } from '../spec';
 
-/**
- * Largest blur/sharpen radius (σ, px) this backend accepts: k = ceil(3σ) = 768 taps per side are baked into the
- * shader as constants; beyond that a pass would take seconds per frame anyway.
- */
-export const MAX_BLUR_RADIUS = 256;
 
 /** The `FILTER_ERROR` for filter number `index` of a chain. */
 export function filterError(index: number, type: string, message: string, details: Record<string, unknown> = {}): FramepipeError {

@@ -13,12 +13,17 @@ import type { ChainPlan, PlannedPass } from './plan';
 import { checkUserUniforms, userFragmentShader } from './user-shader';
 
 /**
- * Drawing-buffer attributes: opaque (the output frame discards alpha anyway), not premultiplied (so an alpha < 1
- * written by chromaKey never alters RGB), no multisampling or depth.
+ * Drawing-buffer attributes: opaque unless the chain writes alpha (spec.ts: only chromaKey without background),
+ * not premultiplied (intermediate passes keep full RGB; `new VideoFrame(canvas)` premultiplies the final picture,
+ * which is spec.ts's rgb·alpha), no multisampling or depth.
  */
-const CONTEXT_ATTRIBUTES: WebGLContextAttributes = {
-  alpha: false, premultipliedAlpha: false, antialias: false, depth: false, stencil: false, preserveDrawingBuffer: false,
-};
+const contextAttributes = (alpha: boolean): WebGLContextAttributes => ({
+  alpha, premultipliedAlpha: false, antialias: false, depth: false, stencil: false, preserveDrawingBuffer: false,
+});
+
+/** Whether the chain's output carries alpha (spec.ts conventions). */
+export const writesAlpha = (plan: ChainPlan): boolean =>
+  plan.passes.some((p) => p.ops.some(({ op }) => op.kind === 'chromaKey' && !op.background));
 
 type SamplerTex = PassBindings['samplers'][number]['tex'];
 
@@ -54,9 +59,11 @@ export class WebGLFilterChain implements FilterChain {
   /** Scales uploads whose texture size differs from the display size (see `#uploaded`). */
   #prescale: { key: string; pass: RuntimePass; target: Target } | null = null;
   #closed = false;
+  readonly #alpha: boolean;
 
   private constructor(plan: ChainPlan, canvas: OffscreenCanvas, gl: WebGL2RenderingContext) {
     this.#plan = plan;
+    this.#alpha = writesAlpha(plan);
     this.#canvas = canvas;
     this.#gl = gl;
     [this.width, this.height] = plan.outSize;
@@ -132,7 +139,7 @@ export class WebGLFilterChain implements FilterChain {
   /** Plans are compiled here; throws `FILTER_ERROR` (user shader logs in `details.log`) and frees the context. */
   static create(plan: ChainPlan): WebGLFilterChain {
     const canvas = new OffscreenCanvas(plan.outSize[0], plan.outSize[1]);
-    const gl = canvas.getContext('webgl2', CONTEXT_ATTRIBUTES) as WebGL2RenderingContext | null;
+    const gl = canvas.getContext('webgl2', contextAttributes(writesAlpha(plan))) as WebGL2RenderingContext | null;
     if (!gl) throw new FramepipeError('FILTER_ERROR', 'WebGL2 is not available here (OffscreenCanvas.getContext("webgl2") returned null)');
     try {
       return new WebGLFilterChain(plan, canvas, gl);
@@ -163,7 +170,7 @@ export class WebGLFilterChain implements FilterChain {
     try {
       const input = this.#uploaded(frame);
       for (const pass of this.#passes) this.#draw(pass, input, timestampUs);
-      return new VideoFrame(this.#canvas, { timestamp: frame.timestamp, duration: frame.duration ?? undefined, alpha: 'discard' });
+      return new VideoFrame(this.#canvas, { timestamp: frame.timestamp, duration: frame.duration ?? undefined, alpha: this.#alpha ? 'keep' : 'discard' });
     } catch (e) {
       throw toFramepipeError(e, 'FILTER_ERROR', 'WebGL filter chain');
     }
