@@ -20,22 +20,28 @@ const RESULTS = join(HERE, 'results');
 const OUT = join(RESULTS, 'out');
 const GEN = join(RESULTS, 'media');
 const DEFAULT_INPUT = resolve(ROOT, '../shared/media/derived/bench_bbb_h264-high-aac_1920x1080p30_20s.mp4');
+/** Real 720p frames for the filter-backend bench: decoded I420, as the pipeline hands them to filters. */
+const FILTER_INPUT = resolve(ROOT, '../shared/media/h264-high-bframes-aac_bbb_1280x720p60_10s.mp4');
 
 /** The job, identical for every system. */
 const JOB = { width: 1280, height: 720, bitrate: 2_500_000 };
 
 /**
  * Timed systems. `kind` says where they run; `transcode` ones produce an MP4 that gets validated.
- * @type {Array<{ id: string, kind: 'page' | 'native', transcode: boolean, label: string, preset?: string }>}
+ * @type {Array<{ id: string, kind: 'page' | 'native', transcode: boolean, label: string, preset?: string, psnr?: boolean }>}
  */
 const SYSTEMS = [
   { id: 'framepipe', kind: 'page', transcode: true, label: 'framepipe transcode()' },
+  // The filters change the picture on purpose, so no PSNR against the plainly scaled input.
+  { id: 'framepipe-filtered', kind: 'page', transcode: true, psnr: false, label: 'framepipe + filters resize→colorAdjust→overlay' },
   { id: 'mediabunny', kind: 'page', transcode: true, label: 'Mediabunny Conversion' },
   { id: 'decode', kind: 'page', transcode: false, label: 'WebCodecs decode-only (ceiling)' },
   { id: 'ffmpeg-veryfast', kind: 'native', transcode: true, preset: 'veryfast', label: 'native ffmpeg x264 veryfast' },
   { id: 'ffmpeg-ultrafast', kind: 'native', transcode: true, preset: 'ultrafast', label: 'native ffmpeg x264 ultrafast' },
 ];
-const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'memory'];
+const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'filters', 'memory'];
+/** The filter-backend bench: frames of FILTER_INPUT at this size, this many, best of this many rounds. */
+const FILTER_BENCH = { width: 1280, height: 720, frames: 30, rounds: 3 };
 
 const HELP = `Usage: node bench/run.js [options]   (build first: npx vite build)
 
@@ -121,7 +127,7 @@ async function main() {
   /** @type {Record<string, string>} systems that couldn't run at all, with the reason */
   const skipped = {};
   const noDist = 'dist/framepipe.js missing (run `npx vite build`)';
-  if (opts.only.includes('framepipe') && !haveDist) skipped.framepipe = noDist;
+  for (const id of ['framepipe', 'framepipe-filtered', 'filters']) if (opts.only.includes(id) && !haveDist) skipped[id] = noDist;
   const memSystems = opts.only.includes('memory') ? opts.memSystems : [];
   if (memSystems.includes('framepipe') && !haveDist) skipped['memory-framepipe'] = noDist;
   const selected = SYSTEMS.filter((s) => opts.only.includes(s.id) && !skipped[s.id]);
@@ -150,12 +156,16 @@ async function main() {
       '/vendor/mp4box': join(ROOT, 'node_modules/mp4box/dist'),
       '/input': dirname(opts.input),
       '/gen': GEN,
+      '/filter-input': dirname(FILTER_INPUT),
     },
   });
   const urlOf = (/** @type {string} */ file) =>
     file.startsWith(GEN) ? `${server.origin}/gen/${basename(file)}` : `${server.origin}/input/${basename(file)}`;
 
-  const needBrowser = selected.some((s) => s.kind === 'page') || doMemory;
+  const doFilters = opts.only.includes('filters') && !skipped.filters;
+  const needBrowser = selected.some((s) => s.kind === 'page') || doMemory || doFilters;
+  /** @type {any} */
+  let filterBench = null;
   /** @type {Awaited<ReturnType<typeof launchBrowser>> | null} */
   let chromium = null;
 
@@ -194,6 +204,18 @@ async function main() {
           errors[sys.id] = String(/** @type {any} */ (e)?.message ?? e);
           log(`  run ${round}/${opts.runs} ${sys.id}: ERROR ${errors[sys.id]}`);
         }
+      }
+    }
+
+    if (doFilters) {
+      log(`filters: ${FILTER_BENCH.frames} real frames at ${FILTER_BENCH.width}x${FILTER_BENCH.height}, each case on each backend`);
+      try {
+        const r = await pageRun(chromium, server.origin, 'filters', { src: `${server.origin}/filter-input/${basename(FILTER_INPUT)}`, ...FILTER_BENCH }, opts.timeoutMs);
+        filterBench = r.detail;
+        for (const x of filterBench.results) log(`  ${x.backend.padEnd(6)} ${x.case.padEnd(28)} ${fmt(x.fps).padStart(7)} fps`);
+      } catch (e) {
+        errors.filters = String(/** @type {any} */ (e)?.message ?? e);
+        log(`  filters: ERROR ${errors.filters}`);
       }
     }
 
@@ -239,7 +261,7 @@ async function main() {
       run.fps = (run.frames / run.ms) * 1000;
     }
     const last = runs[sys.id].at(-1);
-    if (!opts.skipPsnr && last?.file && !last.problems.some((p) => p.startsWith('unreadable'))) {
+    if (!opts.skipPsnr && sys.psnr !== false && last?.file && !last.problems.some((p) => p.startsWith('unreadable'))) {
       try {
         last.psnr = await psnr(last.file, opts.input, JOB);
         if (last.psnr.y < 30) last.problems.push(`PSNR-Y ${last.psnr.y.toFixed(1)} dB`);
@@ -260,7 +282,7 @@ async function main() {
   if (cpu.otherShare > 0.1) {
     log(`WARNING: other processes used ${Math.round(cpu.otherShare * 100)} % of the CPU while the bench ran`);
   }
-  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu });
+  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench });
   const stamp = results.date.replace(/[:.]/g, '-');
   const json = JSON.stringify(results, null, 2);
   writeFileSync(join(RESULTS, `bench-${stamp}.json`), json);
@@ -323,7 +345,7 @@ async function memoryRun(chromium, origin, system, clip, src, i, timeoutMs) {
 }
 
 /** Build the results object written to JSON. */
-function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu }) {
+function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench }) {
   /** @type {Record<string, any>} */
   const systems = {};
   for (const sys of selected) {
@@ -347,7 +369,7 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     };
   }
   for (const [id, why] of Object.entries(skipped)) {
-    if (!id.startsWith('memory')) systems[id] = { label: id, fps: NaN, problems: [`skipped: ${why}`], runs: [] };
+    if (!id.startsWith('memory') && id !== 'filters') systems[id] = { label: id, fps: NaN, problems: [`skipped: ${why}`], runs: [] };
   }
 
   const fp = systems.framepipe?.fps;
@@ -356,6 +378,7 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     'framepipe/ffmpeg-veryfast': ratio(fp, systems['ffmpeg-veryfast']?.fps),
     'framepipe/ffmpeg-ultrafast': ratio(fp, systems['ffmpeg-ultrafast']?.fps),
     'framepipe/decode-ceiling': ratio(fp, systems.decode?.fps),
+    'framepipe-filtered/framepipe': ratio(systems['framepipe-filtered']?.fps, fp),
     'mediabunny/decode-ceiling': ratio(systems.mediabunny?.fps, systems.decode?.fps),
   };
 
@@ -399,6 +422,12 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     expected: want,
     systems,
     ratios,
+    filters: filterBench ? {
+      method: `createFilterPipeline on ${filterBench.frames} decoded ${filterBench.width}x${filterBench.height} frames ` +
+        `(${filterBench.format}) of ${basename(FILTER_INPUT)} → filters → VideoFrame, best of ${FILTER_BENCH.rounds} rounds, ` +
+        'clock stopped after a 4x4 readback of the last output. WebGL2 here is SwiftShader (CPU): a floor for real GPUs.',
+      ...filterBench,
+    } : undefined,
     memory: memorySummary,
     errors,
     skipped,
@@ -452,6 +481,20 @@ function printReport(r) {
   if (ratioRows.length) {
     log('\nratios (fps)');
     log(table(ratioRows.map(([k, v]) => ({ k, v })), [['', 'k'], ['×', (x) => fmt(x.v, 2), 'r']]));
+  }
+
+  if (r.filters) {
+    log('\nfilters: ' + r.filters.method);
+    const cases = [...new Set(r.filters.results.map((x) => x.case))];
+    const at = (c, b) => r.filters.results.find((x) => x.case === c && x.backend === b);
+    log(table(cases.map((c) => ({ c })), [
+      ['filter chain', 'c'],
+      ['WebGL2 fps', (x) => fmt(at(x.c, 'webgl')?.fps), 'r'],
+      ['WASM fps', (x) => fmt(at(x.c, 'wasm')?.fps), 'r'],
+      ['WebGL2 ms', (x) => fmt(at(x.c, 'webgl')?.msPerFrame, 1), 'r'],
+      ['WASM ms', (x) => fmt(at(x.c, 'wasm')?.msPerFrame, 1), 'r'],
+      ['out', (x) => at(x.c, 'webgl')?.out.join('x') ?? '-'],
+    ]));
   }
 
   if (r.memory) {

@@ -13,7 +13,7 @@ const loaders = {
   mp4box: () => import('mp4box'),
 };
 /** @type {Record<string, keyof typeof loaders>} */
-const moduleOf = { framepipe: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box' };
+const moduleOf = { framepipe: 'framepipe', 'framepipe-filtered': 'framepipe', filters: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box' };
 
 /** @type {Record<string, any>} */
 const modules = {};
@@ -58,6 +58,79 @@ const systems = {
       uploaded: out ? await upload(out, blob) : undefined,
       detail: { stats: plain(r.stats) },
     };
+  },
+
+  /** The same job with the 3-filter chain in the pipeline (auto backend): the filter stage's cost in a transcode. */
+  async 'framepipe-filtered'({ src, out, width, height, bitrate }) {
+    const { transcode } = await load('framepipe');
+    const t0 = performance.now();
+    const r = await transcode(src, {
+      container: 'mp4',
+      video: { codec: 'avc', width, height, bitrate },
+      audio: { codec: 'copy' },
+      filters: filterChain(width, height),
+    });
+    const ms = performance.now() - t0;
+    const blob = /** @type {Blob} */ (r.blob);
+    return {
+      ms,
+      frames: r.stats?.framesOut,
+      bytes: blob.size,
+      uploaded: out ? await upload(out, blob) : undefined,
+      detail: { stats: plain(r.stats) },
+    };
+  },
+
+  /**
+   * Filter backends alone, through the public createFilterPipeline: real width×height frames of `src` (decoded,
+   * I420, before the clock starts), each case on each backend, best of `rounds` rounds of all
+   * frames. The clock stops after a 4×4 readback of the last output, so queued GPU work is counted.
+   */
+  async filters({ src, width, height, frames: n = 30, rounds = 3 }) {
+    const fp = await load('framepipe');
+    const input = [];
+    for await (const f of fp.frames(src)) {
+      if (f.displayWidth !== width || f.displayHeight !== height) { f.close(); throw new Error(`filter input must be ${width}x${height}`); }
+      input.push(f);
+      if (input.length >= n) break;
+    }
+    const format = input[0]?.format;
+    const cases = {
+      grayscale: [{ type: 'grayscale' }],
+      'blur r=8': [{ type: 'blur', radius: 8 }],
+      colorAdjust: [{ type: 'colorAdjust', brightness: 0.05, contrast: 1.1, saturation: 1.2, gamma: 1.1 }],
+      'resize→colorAdjust→overlay': filterChain(Math.round(width * 0.75), Math.round(height * 0.75)),
+    };
+    const sync = (/** @type {VideoFrame} */ f) => f.copyTo(new Uint8Array(64), { format: 'RGBA', rect: { x: 0, y: 0, width: 4, height: 4 } });
+    const results = [];
+    const t0 = performance.now();
+    try {
+      for (const backend of ['webgl', 'wasm']) {
+        for (const [name, filters] of Object.entries(cases)) {
+          const pipe = await fp.createFilterPipeline(filters, { width, height, backend });
+          try {
+            const warm = await pipe.process(input[0]);
+            await sync(warm);
+            warm.close();
+            let best = Infinity;
+            for (let r = 0; r < rounds; r++) {
+              const t = performance.now();
+              let last = null;
+              for (const f of input) { last?.close(); last = await pipe.process(f); }
+              await sync(last);
+              last.close();
+              best = Math.min(best, performance.now() - t);
+            }
+            results.push({ backend, case: name, fps: (input.length / best) * 1000, msPerFrame: best / input.length, out: [pipe.width, pipe.height] });
+          } finally {
+            pipe.close();
+          }
+        }
+      }
+    } finally {
+      for (const f of input) f.close();
+    }
+    return { ms: performance.now() - t0, detail: { frames: input.length, width, height, format, results } };
   },
 
   /** Mediabunny Conversion API: URL input → MP4 in memory; AAC is copied because the codec matches. */
@@ -127,6 +200,19 @@ const systems = {
     };
   },
 };
+
+/**
+ * The bench's 3-filter chain: resize to w×h, a colour adjustment, a text overlay at 80 % opacity.
+ * @param {number} w
+ * @param {number} h
+ */
+function filterChain(w, h) {
+  return [
+    { type: 'resize', width: w, height: h, fit: 'fill' },
+    { type: 'colorAdjust', contrast: 1.1, saturation: 1.2 },
+    { type: 'overlay', text: { content: 'framepipe', font: 'bold 48px sans-serif', color: '#fff', background: 'rgba(0,0,0,0.5)', padding: 8 }, x: 24, y: 24, opacity: 0.8 },
+  ];
+}
 
 /**
  * Resolves on the decoder's next `dequeue` event (or after 50 ms, so an errored decoder can't hang the loop).
