@@ -239,7 +239,7 @@ function chromaKeyRef(im: Img, key: number[], sim: number, smooth: number, bg?: 
     const d = Math.hypot(cb - kcb, cr - kcr);
     const t = clamp((d - sim) / smooth, 0, 1);
     const a = t * t * (3 - 2 * t);
-    if (!bg) return [r, g, b, a];
+    if (!bg) return [r * a, g * a, b * a, a]; // transparent black where keyed (spec.ts)
     return [r * a + (bg[0] / 255) * (1 - a), g * a + (bg[1] / 255) * (1 - a), b * a + (bg[2] / 255) * (1 - a), 1];
   });
 }
@@ -452,7 +452,7 @@ describe('wasm kernels (Node, WASM SIMD)', () => {
     const pIn = lab.put(im), pOut = lab.space(20);
     lab.k.chromaKey(pIn, pOut, 5, 1, 20, 0, 255, 0, 0.1, 0.08, 0, 0, 0, 0);
     let out = lab.get(pOut, 5, 1);
-    expect(Array.from(out.data.subarray(0, 4))).toEqual([0, 255, 0, 0]); // keyed out, rgb kept
+    expect(Array.from(out.data.subarray(0, 4))).toEqual([0, 0, 0, 0]); // keyed out: transparent black
     expect(Array.from(out.data.subarray(4, 8))).toEqual([255, 0, 0, 255]); // red stays
     expect(Array.from(out.data.subarray(8, 12))).toEqual([200, 30, 200, 255]); // magenta stays
     expect(out.data[15]).toBe(0); // near-green keyed too
