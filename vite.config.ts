@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
 import { mkdirSync, createWriteStream } from 'node:fs';
 import sirv from 'sirv';
+import { ffmpegAssets } from './vite-plugin-ffmpeg-assets';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const mediaDir = resolve(root, '../shared/media');
@@ -50,7 +51,7 @@ export default defineConfig({
   // Relative asset URLs: the worker chunk is found next to framepipe.js wherever an app serves dist/.
   base: './',
   publicDir: 'public',
-  plugins: [devRoutes()],
+  plugins: [devRoutes(), ffmpegAssets()],
   server: { headers: isolationHeaders, fs: { allow: [root] } },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
@@ -60,9 +61,10 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     lib: {
-      entry: resolve(root, 'src/index.ts'),
+      // `framepipe` and the `framepipe/ffmpeg` subpath (package.json "exports").
+      entry: { framepipe: resolve(root, 'src/index.ts'), ffmpeg: resolve(root, 'src/ffmpeg.ts') },
       formats: ['es'],
-      fileName: () => 'framepipe.js',
+      fileName: (_format, name) => `${name}.js`,
     },
   },
 });

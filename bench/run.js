@@ -39,7 +39,17 @@ const SYSTEMS = [
   { id: 'ffmpeg-veryfast', kind: 'native', transcode: true, preset: 'veryfast', label: 'native ffmpeg x264 veryfast' },
   { id: 'ffmpeg-ultrafast', kind: 'native', transcode: true, preset: 'ultrafast', label: 'native ffmpeg x264 ultrafast' },
 ];
-const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'filters', 'memory'];
+const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'filters', 'fallback', 'memory'];
+/** The ffmpeg.wasm fallback jobs: framepipe's hybrid path vs pure ffmpeg.wasm (single- and multi-thread core). */
+const FALLBACK_JOBS = [
+  { id: 'hevc', label: 'HEVC 1080p30 10 s → 720p H.264', file: resolve(ROOT, '../shared/media/hevc-hev1-aac_1920x1080p30_10s.mp4') },
+  { id: 'webm', label: 'WebM VP9 720p60 10 s → 720p H.264', file: resolve(ROOT, '../shared/media/vp9-opus_bbb_1280x720p60_10s.webm') },
+];
+const FALLBACK_SYSTEMS = [
+  { id: 'framepipe', page: 'fallback-framepipe', label: 'framepipe (hybrid: ffmpeg.wasm only where needed)' },
+  { id: 'ffmpegwasm-st', page: 'fallback-ffmpegwasm', threads: 'st', label: 'pure ffmpeg.wasm, single-thread core' },
+  { id: 'ffmpegwasm-mt', page: 'fallback-ffmpegwasm', threads: 'mt', label: 'pure ffmpeg.wasm, multi-thread core' },
+];
 /** The filter-backend bench: frames of FILTER_INPUT at this size, this many, best of this many rounds. */
 const FILTER_BENCH = { width: 1280, height: 720, frames: 30, rounds: 3 };
 
@@ -127,7 +137,7 @@ async function main() {
   /** @type {Record<string, string>} systems that couldn't run at all, with the reason */
   const skipped = {};
   const noDist = 'dist/framepipe.js missing (run `npx vite build`)';
-  for (const id of ['framepipe', 'framepipe-filtered', 'filters']) if (opts.only.includes(id) && !haveDist) skipped[id] = noDist;
+  for (const id of ['framepipe', 'framepipe-filtered', 'filters', 'fallback']) if (opts.only.includes(id) && !haveDist) skipped[id] = noDist;
   const memSystems = opts.only.includes('memory') ? opts.memSystems : [];
   if (memSystems.includes('framepipe') && !haveDist) skipped['memory-framepipe'] = noDist;
   const selected = SYSTEMS.filter((s) => opts.only.includes(s.id) && !skipped[s.id]);
@@ -157,13 +167,18 @@ async function main() {
       '/input': dirname(opts.input),
       '/gen': GEN,
       '/filter-input': dirname(FILTER_INPUT),
+      '/corpus': resolve(ROOT, '../shared/media'),
+      '/vendor/ffmpeg': join(ROOT, 'node_modules/@ffmpeg/ffmpeg/dist/esm'),
     },
   });
   const urlOf = (/** @type {string} */ file) =>
     file.startsWith(GEN) ? `${server.origin}/gen/${basename(file)}` : `${server.origin}/input/${basename(file)}`;
 
   const doFilters = opts.only.includes('filters') && !skipped.filters;
-  const needBrowser = selected.some((s) => s.kind === 'page') || doMemory || doFilters;
+  const doFallback = opts.only.includes('fallback') && !skipped.fallback;
+  const needBrowser = selected.some((s) => s.kind === 'page') || doMemory || doFilters || doFallback;
+  /** @type {any[]} */
+  const fallbackRuns = [];
   /** @type {any} */
   let filterBench = null;
   /** @type {Awaited<ReturnType<typeof launchBrowser>> | null} */
@@ -216,6 +231,28 @@ async function main() {
       } catch (e) {
         errors.filters = String(/** @type {any} */ (e)?.message ?? e);
         log(`  filters: ERROR ${errors.filters}`);
+      }
+    }
+
+    if (doFallback) {
+      log('fallback: framepipe hybrid vs pure ffmpeg.wasm (x264 ultrafast), same size and bitrate');
+      for (let round = 1; round <= opts.runs; round++) {
+        for (const job of FALLBACK_JOBS) {
+          for (const sys of FALLBACK_SYSTEMS) {
+            const key = `fallback-${job.id}-${sys.id}`;
+            if (errors[key]) continue;
+            const out = `${key}-${round}.mp4`;
+            try {
+              const r = await pageRun(chromium, server.origin, sys.page,
+                { src: `${server.origin}/corpus/${basename(job.file)}`, out, ...JOB, threads: sys.threads }, opts.timeoutMs);
+              fallbackRuns.push({ job: job.id, system: sys.id, round, ms: r.ms, file: join(OUT, out), detail: r.detail });
+              log(`  run ${round}/${opts.runs} ${job.id} ${sys.id.padEnd(14)} ${(r.ms / 1000).toFixed(2).padStart(7)} s`);
+            } catch (e) {
+              errors[key] = String(/** @type {any} */ (e)?.message ?? e);
+              log(`  ${key}: ERROR ${errors[key]}`);
+            }
+          }
+        }
       }
     }
 
@@ -279,10 +316,25 @@ async function main() {
     }
   }
 
+  for (const f of fallbackRuns) {
+    try {
+      const p = await probe(f.file);
+      const job = FALLBACK_JOBS.find((j) => j.id === f.job);
+      const inFrames = (await probe(job.file)).video?.frames;
+      f.frames = p.video?.frames;
+      f.problems = [];
+      if (p.video?.codec !== 'h264' || p.video?.width !== JOB.width || p.video?.height !== JOB.height) f.problems.push(`output ${p.video?.codec} ${p.video?.width}x${p.video?.height}`);
+      if (!(Math.abs((f.frames ?? 0) - inFrames) <= Math.max(1, inFrames * 0.01))) f.problems.push(`${f.frames} frames, input has ${inFrames}`);
+    } catch (e) {
+      f.problems = [`unreadable output: ${String(/** @type {any} */ (e)?.message ?? e).slice(0, 200)}`];
+    }
+    f.fps = f.frames ? (f.frames / f.ms) * 1000 : NaN;
+  }
+
   if (cpu.otherShare > 0.1) {
     log(`WARNING: other processes used ${Math.round(cpu.otherShare * 100)} % of the CPU while the bench ran`);
   }
-  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench });
+  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns });
   const stamp = results.date.replace(/[:.]/g, '-');
   const json = JSON.stringify(results, null, 2);
   writeFileSync(join(RESULTS, `bench-${stamp}.json`), json);
@@ -291,7 +343,7 @@ async function main() {
   printReport(results);
   log(`\nwrote bench/results/bench-${stamp}.json and bench/results/latest.json`);
 
-  const bad = Object.keys(errors).length + Object.keys(skipped).length +
+  const bad = Object.keys(errors).length + Object.keys(skipped).length + fallbackRuns.filter((f) => f.problems?.length).length +
     Object.values(results.systems).filter((s) => s.problems.length).length +
     memory.filter((m) => m.problems.length).length;
   process.exitCode = bad ? 1 : 0;
@@ -345,7 +397,7 @@ async function memoryRun(chromium, origin, system, clip, src, i, timeoutMs) {
 }
 
 /** Build the results object written to JSON. */
-function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench }) {
+function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns }) {
   /** @type {Record<string, any>} */
   const systems = {};
   for (const sys of selected) {
@@ -422,6 +474,7 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     expected: want,
     systems,
     ratios,
+    fallback: fallbackRuns.length ? summarizeFallback(fallbackRuns) : undefined,
     filters: filterBench ? {
       method: `createFilterPipeline on ${filterBench.frames} decoded ${filterBench.width}x${filterBench.height} frames ` +
         `(${filterBench.format}) of ${basename(FILTER_INPUT)} → filters → VideoFrame, best of ${FILTER_BENCH.rounds} rounds, ` +
@@ -431,6 +484,36 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
     memory: memorySummary,
     errors,
     skipped,
+  };
+}
+
+/** Median fps per fallback job and system, core load times, and hybrid / pure ffmpeg.wasm ratios. */
+function summarizeFallback(fallbackRuns) {
+  const jobs = FALLBACK_JOBS.map((job) => {
+    const systems = Object.fromEntries(FALLBACK_SYSTEMS.map((sys) => {
+      const rs = fallbackRuns.filter((f) => f.job === job.id && f.system === sys.id);
+      const loads = rs.map((f) => f.detail?.coreLoadMs ?? f.detail?.stats?.ffmpeg?.loadMs).filter((x) => x !== undefined);
+      return [sys.id, {
+        label: sys.label,
+        fps: median(rs.map((f) => f.fps)),
+        fpsRuns: rs.map((f) => Math.round(f.fps * 10) / 10),
+        coreLoadMs: loads.length ? median(loads) : undefined,
+        paths: rs[0]?.detail?.paths,
+        problems: [...new Set(rs.flatMap((f) => f.problems ?? []))],
+      }];
+    }));
+    return {
+      id: job.id, label: job.label, input: job.file, systems,
+      ratios: {
+        'framepipe/ffmpegwasm-mt': ratio(systems.framepipe.fps, systems['ffmpegwasm-mt'].fps),
+        'framepipe/ffmpegwasm-st': ratio(systems.framepipe.fps, systems['ffmpegwasm-st'].fps),
+      },
+    };
+  });
+  return {
+    method: 'fps = output frames (ffprobe) / wall time of the job. framepipe: transcode(Blob) incl. its own ffmpeg.wasm core ' +
+      'load (coreLoadMs from stats.ffmpeg); pure ffmpeg.wasm: exec time only, core load reported separately.',
+    jobs,
   };
 }
 
@@ -494,6 +577,21 @@ function printReport(r) {
       ['WebGL2 ms', (x) => fmt(at(x.c, 'webgl')?.msPerFrame, 1), 'r'],
       ['WASM ms', (x) => fmt(at(x.c, 'wasm')?.msPerFrame, 1), 'r'],
       ['out', (x) => at(x.c, 'webgl')?.out.join('x') ?? '-'],
+    ]));
+  }
+
+  if (r.fallback) {
+    log('\nffmpeg.wasm fallback: ' + r.fallback.method);
+    const rows = r.fallback.jobs.flatMap((j) => Object.entries(j.systems).map(([id, s]) => ({ job: j.id, id, ...s, ratio: id === 'framepipe' ? j.ratios['framepipe/ffmpegwasm-mt'] : undefined })));
+    log(table(rows, [
+      ['job', 'job'],
+      ['system', 'id'],
+      ['fps', (x) => fmt(x.fps), 'r'],
+      ['fps per run', (x) => x.fpsRuns.map((v) => fmt(v)).join(' ')],
+      ['core load ms', (x) => fmt(x.coreLoadMs, 0), 'r'],
+      ['× ffmpeg.wasm-mt', (x) => (x.ratio ? fmt(x.ratio, 2) : ''), 'r'],
+      ['paths', (x) => x.paths?.join(' ') ?? ''],
+      ['check', (x) => check(x.problems)],
     ]));
   }
 

@@ -13,11 +13,13 @@ export interface ResolvedOptions {
   trim: { start: number; end: number };
   filters: WireFilter[];
   filterBackend: FilterBackendChoice;
+  fallback: 'auto' | 'never' | 'always';
+  ffmpegBaseURL?: string;
 }
 
 const FILTER_TYPES = new Set(['grayscale', 'colorAdjust', 'blur', 'sharpen', 'crop', 'resize', 'rotate', 'overlay', 'chromaKey', 'fade', 'shader', 'wasm', 'js']);
 
-const TOP_KEYS = new Set(['container', 'video', 'audio', 'trim', 'signal', 'onProgress', 'onPlan', 'worker', 'filters', 'filterBackend']);
+const TOP_KEYS = new Set(['container', 'video', 'audio', 'trim', 'signal', 'onProgress', 'onPlan', 'worker', 'filters', 'filterBackend', 'fallback', 'ffmpegBaseURL']);
 const VIDEO_KEYS = new Set(['codec', 'width', 'height', 'fit', 'bitrate', 'framerate', 'keyframeInterval', 'hardwareAcceleration', 'latencyMode', 'upscale']);
 const AUDIO_KEYS = new Set(['codec', 'bitrate', 'sampleRate', 'numberOfChannels']);
 
@@ -75,12 +77,12 @@ export function resolveOptions(options: AnyTranscodeOptions = {}): ResolvedOptio
     const a = (options.audio ?? { codec: 'copy' }) as AudioOutputOptions;
     if (typeof a !== 'object' || a === null) throw new TypeError('framepipe: audio must be an object or false');
     checkKeys(a, AUDIO_KEYS, 'audio');
-    const codec = oneOf(a.codec, ['copy', 'opus'] as const, 'audio.codec', 'copy');
+    const codec = oneOf(a.codec, ['copy', 'opus', 'aac'] as const, 'audio.codec', 'copy');
     if (codec === 'copy') {
       if (Object.keys(a).some((k) => k !== 'codec')) throw new TypeError("framepipe: audio { codec: 'copy' } takes no other options");
       audio = { codec };
     } else {
-      const o = a as Extract<AudioOutputOptions, { codec: 'opus' }>;
+      const o = a as Extract<AudioOutputOptions, { codec: 'opus' | 'aac' }>;
       audio = {
         codec,
         bitrate: positive(o.bitrate, 'audio.bitrate (bits/s)', { max: 1_000_000 }),
@@ -107,5 +109,8 @@ export function resolveOptions(options: AnyTranscodeOptions = {}): ResolvedOptio
   });
   if (filters.length && !video) throw new TypeError('framepipe: filters need video output (video is false)');
   const filterBackend = oneOf(options.filterBackend, ['auto', 'webgl', 'wasm'] as const, 'filterBackend', 'auto');
-  return { container, video, audio, trim: { start, end }, filters, filterBackend };
+  const fallback = oneOf(options.fallback, ['auto', 'never', 'always'] as const, 'fallback', 'auto');
+  const ffmpegBaseURL = options.ffmpegBaseURL;
+  if (ffmpegBaseURL !== undefined && typeof ffmpegBaseURL !== 'string') throw new TypeError('framepipe: ffmpegBaseURL must be a URL string');
+  return { container, video, audio, trim: { start, end }, filters, filterBackend, fallback, ...(ffmpegBaseURL ? { ffmpegBaseURL } : {}) };
 }

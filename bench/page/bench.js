@@ -11,9 +11,13 @@ const loaders = {
   framepipe: () => import('framepipe'),
   mediabunny: () => import('mediabunny'),
   mp4box: () => import('mp4box'),
+  ffmpeg: () => import('@ffmpeg/ffmpeg'),
 };
 /** @type {Record<string, keyof typeof loaders>} */
-const moduleOf = { framepipe: 'framepipe', 'framepipe-filtered': 'framepipe', filters: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box' };
+const moduleOf = {
+  framepipe: 'framepipe', 'framepipe-filtered': 'framepipe', filters: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box',
+  'fallback-framepipe': 'framepipe', 'fallback-ffmpegwasm': 'ffmpeg',
+};
 
 /** @type {Record<string, any>} */
 const modules = {};
@@ -131,6 +135,57 @@ const systems = {
       for (const f of input) f.close();
     }
     return { ms: performance.now() - t0, detail: { frames: input.length, width, height, format, results } };
+  },
+
+  /**
+   * framepipe on an input that needs the ffmpeg.wasm fallback (HEVC → ffmpeg-decode, WebM → ffmpeg-remux), as an
+   * app calls it: the timed region includes loading the ffmpeg.wasm core (reported as `coreLoadMs` from stats).
+   */
+  async 'fallback-framepipe'({ src, out, width, height, bitrate }) {
+    const { transcode } = await load('framepipe');
+    const input = await (await fetch(src)).blob(); // ffmpeg.wasm mounts Blobs; fetching is not timed
+    const t0 = performance.now();
+    const r = await transcode(input, { video: { codec: 'avc', width, height, bitrate }, audio: { codec: 'copy' } });
+    const ms = performance.now() - t0;
+    const blob = /** @type {Blob} */ (r.blob);
+    return {
+      ms, frames: r.stats?.framesOut, bytes: blob.size, uploaded: out ? await upload(out, blob) : undefined,
+      detail: { paths: r.plan.tracks.map((t) => `${t.kind}:${t.path}`), stats: plain(r.stats) },
+    };
+  },
+
+  /**
+   * Pure ffmpeg.wasm (@ffmpeg/ffmpeg 0.12, self-hosted core): the input mounted with WORKERFS,
+   * `-vf scale=W:H -c:v libx264 -preset ultrafast -b:v B -c:a copy`. Core load is timed separately (`coreLoadMs`).
+   */
+  async 'fallback-ffmpegwasm'({ src, out, width, height, bitrate, threads }) {
+    const { FFmpeg } = await load('ffmpeg');
+    const input = await (await fetch(src)).blob();
+    const ffmpeg = new FFmpeg();
+    const dir = threads === 'mt' ? '/dist/ffmpeg/mt/' : '/dist/ffmpeg/st/';
+    const tLoad = performance.now();
+    await ffmpeg.load({
+      coreURL: new URL(dir + 'ffmpeg-core.js', location.href).href,
+      wasmURL: new URL(dir + 'ffmpeg-core.wasm', location.href).href,
+      ...(threads === 'mt' ? { workerURL: new URL(dir + 'ffmpeg-core.worker.js', location.href).href } : {}),
+    });
+    const coreLoadMs = performance.now() - tLoad;
+    try {
+      await ffmpeg.createDir('/in');
+      await ffmpeg.mount('WORKERFS', { blobs: [{ name: 'input', data: input }] }, '/in');
+      let frames = 0;
+      ffmpeg.on('log', ({ message }) => { const m = /frame=\s*(\d+)/.exec(message); if (m) frames = Number(m[1]); });
+      const t0 = performance.now();
+      const code = await ffmpeg.exec(['-i', '/in/input', '-vf', `scale=${width}:${height}`, '-c:v', 'libx264', '-preset', 'ultrafast',
+        '-b:v', String(bitrate), '-c:a', 'copy', '-y', '/out.mp4']);
+      if (code !== 0) throw new Error(`ffmpeg.wasm exited ${code}`);
+      const data = /** @type {Uint8Array} */ (await ffmpeg.readFile('/out.mp4'));
+      const ms = performance.now() - t0;
+      const blob = new Blob([data], { type: 'video/mp4' });
+      return { ms, frames, bytes: blob.size, uploaded: out ? await upload(out, blob) : undefined, detail: { coreLoadMs, threads, crossOriginIsolated } };
+    } finally {
+      ffmpeg.terminate();
+    }
   },
 
   /** Mediabunny Conversion API: URL input → MP4 in memory; AAC is copied because the codec matches. */

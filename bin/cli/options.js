@@ -19,7 +19,7 @@ export class CliError extends Error {
 
 export const VIDEO_CODECS = ['avc', 'vp9', 'av1'];
 export const VIDEO_CODEC_ALIASES = { h264: 'avc', avc1: 'avc', vp09: 'vp9', av01: 'av1' };
-export const AUDIO_CODECS = ['copy', 'opus'];
+export const AUDIO_CODECS = ['copy', 'opus', 'aac'];
 export const FITS = ['contain', 'cover', 'fill'];
 
 const SUFFIX = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
@@ -112,6 +112,7 @@ export function parseFit(value) {
 export function buildLibraryOptions(flags) {
   /** @type {Record<string, any>} */
   const options = { container: flags.container ?? 'mp4' };
+  if (flags.fallback !== undefined) options.fallback = flags.fallback;
 
   const videoFlags = ['codec', 'width', 'height', 'fit', 'bitrate', 'framerate', 'keyframeInterval'];
   if (flags.video === false) {

@@ -179,14 +179,17 @@ export class Mp4boxDemuxer implements Demuxer {
       break;
     }
     this.#timing.set(t.id, { timescale, mediaTimeTicks, emptyUs, endUs: editDurationUs > 0 ? emptyUs + editDurationUs : Infinity });
-    const mediaUs = t.duration && timescale ? (t.duration / timescale) * 1e6 : t.samples_duration ? (t.samples_duration / timescale) * 1e6 : 0;
+    // A fragmented file without durations in `moov` (live recordings, ffmpeg's empty_moov) has only the fragments
+    // read so far behind `samples_duration`: call its duration unknown (0) rather than cut the input short.
+    const mediaUs = t.duration && timescale ? (t.duration / timescale) * 1e6
+      : t.samples_duration && !info.isFragmented ? (t.samples_duration / timescale) * 1e6 : 0;
     const kind = t.type === 'video' || t.video ? 'video' : t.type === 'audio' || t.audio ? 'audio' : 'other';
     const base = {
       id: t.id,
       kind,
       codec: t.codec,
       durationUs: Math.round(editDurationUs || mediaUs),
-      sampleCount: t.nb_samples,
+      sampleCount: info.isFragmented && !t.duration ? 0 : t.nb_samples, // 0 = unknown (only part of the fragments read)
       byteSize: t.size,
       startUs: Math.round(emptyUs - (mediaTimeTicks * 1e6) / timescale),
     } as const;

@@ -48,15 +48,34 @@ export class AudioCopyLane implements AudioLane {
 const MAX_QUEUE = 16;
 
 /**
- * Decodes audio (`AudioDecoder`), trims to the range sample-accurately, remixes channels, resamples when asked,
- * and encodes Opus (`AudioEncoder`). Output timestamps count samples from the first kept one, so there is no drift.
+ * The part of WebCodecs' `AudioEncoder` the lane uses, so another backend (ffmpeg.wasm's AAC encoder) can stand in
+ * for it: same init callbacks, same `EncodedAudioChunk` + `decoderConfig` metadata out.
+ */
+export interface AudioEncoderLike extends EventTarget {
+  readonly state: CodecState;
+  readonly encodeQueueSize: number;
+  configure(config: AudioEncoderConfig): void;
+  encode(data: AudioData): void;
+  flush(): Promise<void>;
+  close(): void;
+}
+
+/** Makes the lane's encoder; default: WebCodecs. */
+export type AudioEncoderFactory = (init: AudioEncoderInit) => AudioEncoderLike;
+const webCodecsAudioEncoder: AudioEncoderFactory = (init) => new AudioEncoder(init);
+
+/**
+ * Decodes audio (`AudioDecoder`, or frames pushed by another decoder backend through `pushData`), trims to the
+ * range sample-accurately, remixes channels, resamples when asked, and encodes (`AudioEncoder`, or the injected
+ * encoder backend). Output timestamps count samples from the first kept one, so there is no drift.
  */
 export class AudioTranscodeLane implements AudioLane {
   packetsOut = 0;
   doneUs = 0;
   finished = false;
-  readonly #decoder: AudioDecoder;
-  readonly #encoder: AudioEncoder;
+  /** Null when another backend (ffmpeg.wasm) hands decoded AudioData to `pushData`. */
+  readonly #decoder: AudioDecoder | null = null;
+  readonly #encoder: AudioEncoderLike;
   readonly #ledger: ResourceLedger;
   readonly #range: { start: number; end: number };
   readonly #outRate: number;
@@ -68,42 +87,55 @@ export class AudioTranscodeLane implements AudioLane {
   #error: FramepipeError | null = null;
   #mux: Promise<void> = Promise.resolve();
 
-  constructor(readonly plan: Extract<AudioLanePlan, { mode: 'transcode' }>, range: { start: number; end: number }, writer: TrackWriter, ledger: ResourceLedger) {
+  constructor(readonly plan: Extract<AudioLanePlan, { mode: 'transcode' }>, range: { start: number; end: number }, writer: TrackWriter, ledger: ResourceLedger, createEncoder: AudioEncoderFactory = webCodecsAudioEncoder) {
     this.#ledger = ledger;
     this.#range = range;
     this.#outRate = plan.encoderConfig.sampleRate;
     this.#outCh = plan.encoderConfig.numberOfChannels;
-    this.#encoder = new AudioEncoder({
+    this.#encoder = createEncoder({
       output: (chunk, meta) => {
         this.packetsOut++;
         this.doneUs = Math.max(this.doneUs, chunk.timestamp + (chunk.duration ?? 0));
         this.#mux = this.#mux.then(() => writer.addChunk(chunk, meta)).catch((e) => this.#fail(e));
       },
-      error: (e) => this.#fail(new FramepipeError('ENCODER_ERROR', `AudioEncoder failed: ${e.message}`)),
+      error: (e) => this.#fail(e instanceof FramepipeError ? e : new FramepipeError('ENCODER_ERROR', `AudioEncoder failed: ${e.message}`)),
     });
     this.#encoder.configure(plan.encoderConfig);
-    this.#decoder = new AudioDecoder({
-      output: (data) => this.#onData(ledger.adoptAudio(data)),
-      error: (e) => this.#fail(new FramepipeError('DECODER_ERROR', `AudioDecoder failed on ${plan.track.codec}: ${e.message}`)),
-    });
-    this.#decoder.configure(plan.decoderConfig);
+    if (plan.decode === 'webcodecs') {
+      this.#decoder = new AudioDecoder({
+        output: (data) => this.#onData(ledger.adoptAudio(data)),
+        error: (e) => this.#fail(new FramepipeError('DECODER_ERROR', `AudioDecoder failed on ${plan.track.codec}: ${e.message}`)),
+      });
+      this.#decoder.configure(plan.decoderConfig);
+    }
   }
 
   async push(s: DemuxedSample, signal?: AbortSignal): Promise<void> {
     this.#check();
+    const decoder = this.#decoder;
+    if (!decoder) throw new FramepipeError('INTERNAL', 'this audio lane takes decoded AudioData (pushData), not samples');
     if (s.timestamp >= this.#range.end) { this.finished = true; return; }
     if (s.timestamp + s.duration <= this.#range.start - 100_000) return; // keep ~100 ms of pre-roll for decoder warm-up
-    await waitForQueue([this.#decoder, this.#encoder], () => this.#decoder.decodeQueueSize >= MAX_QUEUE || this.#encoder.encodeQueueSize >= MAX_QUEUE, () => this.#check(), signal);
+    await waitForQueue([decoder, this.#encoder], () => decoder.decodeQueueSize >= MAX_QUEUE || this.#encoder.encodeQueueSize >= MAX_QUEUE, () => this.#check(), signal);
     try {
-      this.#decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: s.timestamp, duration: s.duration, data: s.data }));
+      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: s.timestamp, duration: s.duration, data: s.data }));
     } catch (e) {
       throw new FramepipeError('CORRUPT_INPUT', `Audio sample at ${s.timestamp} µs was rejected by the decoder: ${String(e)}`);
     }
   }
 
+  /** Feeds AudioData decoded by another backend (ffmpeg.wasm), in order; the lane owns and closes it. */
+  async pushData(data: AudioData, signal?: AbortSignal): Promise<void> {
+    this.#ledger.adoptAudio(data);
+    if (this.#error) { this.#ledger.close(data); this.#check(); }
+    if (data.timestamp >= this.#range.end) { this.finished = true; this.#ledger.close(data); return; }
+    this.#onData(data);
+    await waitForQueue([this.#encoder], () => this.#encoder.encodeQueueSize >= MAX_QUEUE, () => this.#check(), signal);
+  }
+
   async flush(): Promise<void> {
     this.#check();
-    await this.#decoder.flush().catch((e) => { this.#check(); throw new FramepipeError('DECODER_ERROR', String(e)); });
+    await this.#decoder?.flush().catch((e) => { this.#check(); throw new FramepipeError('DECODER_ERROR', String(e)); });
     if (this.#resampler) this.#emit(this.#resampler.flush());
     await this.#encoder.flush().catch((e) => { this.#check(); throw new FramepipeError('ENCODER_ERROR', String(e)); });
     this.#check();
@@ -112,7 +144,7 @@ export class AudioTranscodeLane implements AudioLane {
   }
 
   close(): void {
-    for (const c of [this.#decoder, this.#encoder]) if (c.state !== 'closed') c.close();
+    for (const c of [this.#decoder, this.#encoder]) if (c && c.state !== 'closed') c.close();
   }
 
   #onData(data: AudioData): void {

@@ -3,7 +3,7 @@ import { videoCodecCandidates, defaultVideoBitrate } from '../encode/codec-strin
 import { FramepipeError } from '../errors';
 import { fitOutput, type FitResult } from '../filter/fit';
 import { filtersOutputSize } from '../filter/wire';
-import type { Plan, TrackPlan } from '../types/options';
+import type { Plan, TrackPath, TrackPlan } from '../types/options';
 import type { DemuxedTrack } from '../types/stages';
 
 /** Capability probes; WebCodecs `isConfigSupported` in the browser, fakes in unit tests. */
@@ -17,6 +17,8 @@ export interface Probes {
 /** Execution details for the video lane (internal). */
 export interface VideoLanePlan {
   track: DemuxedTrack;
+  /** Who decodes: WebCodecs (samples from the demuxer) or ffmpeg.wasm (frames from `track.ffmpeg.streamIndex`). */
+  decode: 'webcodecs' | 'ffmpeg';
   decoderConfig: VideoDecoderConfig;
   encoderConfig: VideoEncoderConfig;
   fit: FitResult;
@@ -30,7 +32,25 @@ export interface VideoLanePlan {
 /** Execution details for one audio lane (internal). */
 export type AudioLanePlan =
   | { track: DemuxedTrack; mode: 'copy'; muxCodec: 'aac' | 'opus' | 'mp3'; decoderConfig: AudioDecoderConfig }
-  | { track: DemuxedTrack; mode: 'transcode'; decoderConfig: AudioDecoderConfig; encoderConfig: AudioEncoderConfig; muxCodec: 'opus' };
+  | {
+    track: DemuxedTrack; mode: 'transcode'; decoderConfig: AudioDecoderConfig; encoderConfig: AudioEncoderConfig; muxCodec: 'opus' | 'aac';
+    decode: 'webcodecs' | 'ffmpeg'; encode: 'webcodecs' | 'ffmpeg';
+  };
+
+/** What the fallback may do, decided by the `fallback` option (and, for `ffmpeg`, whether it is shipped). */
+function fallbackWords(opts: ResolvedOptions): string {
+  return opts.fallback === 'never' ? 'ffmpeg.wasm: not tried (fallback: never)' : 'ffmpeg.wasm: cannot read this track';
+}
+
+/** The plan's single-word path from the stage implementations (ffmpeg work named first: it is the slow part). */
+function trackPath(origin: DemuxedTrack['origin'], decode: 'webcodecs' | 'ffmpeg' | 'none', encode: 'webcodecs' | 'ffmpeg' | 'none'): TrackPath {
+  if (decode === 'ffmpeg') return 'ffmpeg-decode';
+  if (encode === 'ffmpeg') return 'ffmpeg-encode';
+  if (origin === 'ffmpeg-remux') return 'ffmpeg-remux';
+  return decode === 'none' && encode === 'none' ? 'copy' : 'webcodecs';
+}
+const stagesOf = (origin: DemuxedTrack['origin'], decode: 'webcodecs' | 'ffmpeg' | 'none', encode: 'webcodecs' | 'ffmpeg' | 'none') =>
+  ({ demux: origin === 'ffmpeg-remux' ? 'ffmpeg-remux' as const : 'mp4box' as const, decode, encode });
 
 /** The public plan plus what the worker needs to run it. */
 export interface ExecutionPlan {
@@ -46,6 +66,12 @@ export function copyableAudioCodec(codec: string): 'aac' | 'opus' | 'mp3' | null
   if (c === 'opus') return 'opus';
   if (c === 'mp4a.6b' || c === 'mp4a.69' || c === 'mp3') return 'mp3';
   return null;
+}
+
+/** The nearest AAC sampling frequency at or above `rate` (ISO/IEC 14496-3 Table 1.18), capped at 48 kHz. */
+export function aacRate(rate: number): number {
+  const rates = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+  return rates.find((r) => r >= rate) ?? 48000;
 }
 
 function estimateFps(t: DemuxedTrack): number {
@@ -87,9 +113,11 @@ export async function planTranscode(
       Object.assign(input, { codedWidth: t.video.codedWidth, codedHeight: t.video.codedHeight, displayWidth: dw, displayHeight: dh, rotation: rot });
       if (!opts.video) { out.push({ trackId: t.id, kind: 'video', action: 'drop', reason: 'video: false', input }); continue; }
       if (video) { out.push({ trackId: t.id, kind: 'video', action: 'drop', reason: 'only the first video track is written', input }); continue; }
-      const dc = t.decoderConfig as VideoDecoderConfig;
-      if (!(await probes.videoDecoder(dc))) {
-        throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${t.codec} (track ${t.id}).`, { trackId: t.id, codec: t.codec });
+      const dc = (t.decoderConfig ?? { codec: t.codec }) as VideoDecoderConfig;
+      const webcodecs = t.decoderConfig !== null && opts.fallback !== 'always' && (await probes.videoDecoder(dc));
+      const decode = webcodecs ? 'webcodecs' as const : opts.fallback !== 'never' && t.ffmpeg ? 'ffmpeg' as const : null;
+      if (!decode) {
+        throw new FramepipeError('UNSUPPORTED_CODEC', `No decoder here can decode video codec ${t.codec} (track ${t.id}): WebCodecs VideoDecoder: ${t.decoderConfig ? 'unsupported' : 'no config'}; ${fallbackWords(opts)}.`, { trackId: t.id, codec: t.codec, tried: ['webcodecs', ...(opts.fallback === 'never' ? [] : ['ffmpeg'])] });
       }
       const v = opts.video;
       const [fw, fh] = filtersOutputSize(opts.filters, dw, dh);
@@ -108,52 +136,62 @@ export async function planTranscode(
       if (!encoderConfig) {
         throw new FramepipeError('UNSUPPORTED_CODEC', `No WebCodecs encoder here accepts ${v.codec} at ${fit.width}x${fit.height} (${v.hardwareAcceleration}).`, { codec: v.codec, width: fit.width, height: fit.height });
       }
-      video = { track: t, decoderConfig: dc, encoderConfig, fit, rotation: rot, framerate: v.framerate, keyframeIntervalUs: v.keyframeInterval * 1e6, muxCodec: v.codec };
+      video = { track: t, decode, decoderConfig: dc, encoderConfig, fit, rotation: rot, framerate: v.framerate, keyframeIntervalUs: v.keyframeInterval * 1e6, muxCodec: v.codec };
       const scaled = fit.width !== fw || fit.height !== fh;
       const filterNames = opts.filters.map((f) => f.type);
       out.push({
-        trackId: t.id, kind: 'video', action: 'transcode', path: 'webcodecs',
-        reason: `re-encode ${t.codec} → ${encoderConfig.codec}${rot ? `, rotate ${rot}° upright` : ''}${filterNames.length ? `, filters ${filterNames.join('→')}` : ''}${scaled ? `, scale ${fw}x${fh} → ${fit.width}x${fit.height}` : ''}`,
+        trackId: t.id, kind: 'video', action: 'transcode', path: trackPath(t.origin, decode, 'webcodecs'), stages: stagesOf(t.origin, decode, 'webcodecs'),
+        reason: `${decode === 'ffmpeg' ? `decode ${t.ffmpeg!.codecName} with ffmpeg.wasm (${webcodecs === false && opts.fallback === 'always' ? 'fallback: always' : 'WebCodecs cannot'}), ` : ''}${t.origin === 'ffmpeg-remux' ? 'container remuxed by ffmpeg.wasm, ' : ''}re-encode ${t.codec} → ${encoderConfig.codec}${rot ? `, rotate ${rot}° upright` : ''}${filterNames.length ? `, filters ${filterNames.join('→')}` : ''}${scaled ? `, scale ${fw}x${fh} → ${fit.width}x${fit.height}` : ''}`,
         input,
         output: { codec: encoderConfig.codec, width: fit.width, height: fit.height, bitrate, framerate: v.framerate, ...(filterNames.length ? { filters: filterNames } : {}), encoderConfig },
-        decoderConfig: stripDescription(dc),
+        ...(decode === 'webcodecs' ? { decoderConfig: stripDescription(dc) } : {}),
       });
       continue;
     }
     if (t.kind === 'audio' && t.audio) {
       Object.assign(input, { sampleRate: t.audio.sampleRate, numberOfChannels: t.audio.numberOfChannels });
       if (!opts.audio) { out.push({ trackId: t.id, kind: 'audio', action: 'drop', reason: 'audio: false', input }); continue; }
-      const dc = t.decoderConfig as AudioDecoderConfig;
+      const dc = (t.decoderConfig ?? { codec: t.codec, sampleRate: t.audio.sampleRate, numberOfChannels: t.audio.numberOfChannels }) as AudioDecoderConfig;
       const a = opts.audio;
-      const copyAs = copyableAudioCodec(t.codec);
-      const wantsChange = a.codec === 'opus' && (
+      const copyAs = t.decoderConfig ? copyableAudioCodec(t.codec) : null;
+      const wantsChange = a.codec !== 'copy' && (
         (a.sampleRate !== undefined && a.sampleRate !== t.audio.sampleRate) ||
         (a.numberOfChannels !== undefined && a.numberOfChannels !== t.audio.numberOfChannels) ||
         a.bitrate !== undefined);
-      if (copyAs && (a.codec === 'copy' || (copyAs === 'opus' && !wantsChange))) {
+      if (copyAs && (a.codec === 'copy' || (copyAs === a.codec && !wantsChange))) {
         audio.push({ track: t, mode: 'copy', muxCodec: copyAs, decoderConfig: dc });
-        out.push({ trackId: t.id, kind: 'audio', action: 'copy', path: 'copy', reason: `${t.codec} needs no change: packets copied without re-encoding`, input, output: { codec: t.codec, sampleRate: t.audio.sampleRate, numberOfChannels: t.audio.numberOfChannels } });
+        out.push({
+          trackId: t.id, kind: 'audio', action: 'copy', path: trackPath(t.origin, 'none', 'none'), stages: stagesOf(t.origin, 'none', 'none'),
+          reason: `${t.codec} needs no change: packets copied without re-encoding${t.origin === 'ffmpeg-remux' ? ' (container remuxed by ffmpeg.wasm)' : ''}`,
+          input, output: { codec: t.codec, sampleRate: t.audio.sampleRate, numberOfChannels: t.audio.numberOfChannels },
+        });
         continue;
       }
-      if (!(await probes.audioDecoder(dc))) {
-        throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode audio codec ${t.codec} (track ${t.id}); pass audio: false to drop it.`, { trackId: t.id, codec: t.codec });
+      const webcodecsDecode = t.decoderConfig !== null && opts.fallback !== 'always' && (await probes.audioDecoder(dc));
+      const decode = webcodecsDecode ? 'webcodecs' as const : opts.fallback !== 'never' && t.ffmpeg ? 'ffmpeg' as const : null;
+      if (!decode) {
+        throw new FramepipeError('UNSUPPORTED_CODEC', `No decoder here can decode audio codec ${t.codec} (track ${t.id}): WebCodecs AudioDecoder: ${t.decoderConfig ? 'unsupported' : 'no config'}; ${fallbackWords(opts)}. Pass audio: false to drop it.`, { trackId: t.id, codec: t.codec });
       }
-      const o = a.codec === 'opus' ? a : { codec: 'opus' as const };
+      const o = a.codec === 'copy' ? { codec: 'opus' as const } : a;
       const numberOfChannels = o.numberOfChannels ?? Math.min(2, t.audio.numberOfChannels);
-      const sampleRate = o.sampleRate ?? t.audio.sampleRate;
+      // AAC-LC encoders take the usual rates only (ISO/IEC 14496-3 Table 1.18); Opus takes any.
+      const sampleRate = o.sampleRate ?? (o.codec === 'aac' ? aacRate(t.audio.sampleRate) : t.audio.sampleRate);
       const bitrate = o.bitrate ?? (numberOfChannels >= 2 ? 128_000 : 64_000);
-      const encoderConfig: AudioEncoderConfig = { codec: 'opus', sampleRate, numberOfChannels, bitrate };
-      if (!(await probes.audioEncoder(encoderConfig))) {
-        throw new FramepipeError('UNSUPPORTED_CODEC', `No Opus encoder accepts ${sampleRate} Hz, ${numberOfChannels} ch here.`, { sampleRate, numberOfChannels });
+      const encoderConfig: AudioEncoderConfig = { codec: o.codec === 'aac' ? 'mp4a.40.2' : 'opus', sampleRate, numberOfChannels, bitrate };
+      const webcodecsEncode = await probes.audioEncoder(encoderConfig);
+      const encode = webcodecsEncode ? 'webcodecs' as const : o.codec === 'aac' && opts.fallback !== 'never' ? 'ffmpeg' as const : null;
+      if (!encode) {
+        throw new FramepipeError('UNSUPPORTED_CODEC', `No encoder here accepts ${o.codec === 'aac' ? 'AAC' : 'Opus'} at ${sampleRate} Hz, ${numberOfChannels} ch: WebCodecs AudioEncoder: unsupported${o.codec === 'aac' ? `; ${fallbackWords(opts)}` : ''}.`, { sampleRate, numberOfChannels, codec: o.codec });
       }
-      audio.push({ track: t, mode: 'transcode', decoderConfig: dc, encoderConfig, muxCodec: 'opus' });
-      const why = a.codec === 'copy' ? `${t.codec} cannot be copied into MP4 here` : 'Opus output requested';
+      audio.push({ track: t, mode: 'transcode', decoderConfig: dc, encoderConfig, muxCodec: o.codec, decode, encode });
+      const why = a.codec === 'copy' ? `${t.codec} cannot be copied into MP4 here` : `${o.codec === 'aac' ? 'AAC' : 'Opus'} output requested`;
+      const codecWords = `${o.codec === 'aac' ? 'AAC-LC' : 'Opus'} ${bitrate / 1000} kbit/s${encode === 'ffmpeg' ? ' with ffmpeg.wasm (no WebCodecs AAC encoder here)' : ''}`;
       out.push({
-        trackId: t.id, kind: 'audio', action: 'transcode', path: 'webcodecs',
-        reason: `${why}: decode, ${t.audio.numberOfChannels !== numberOfChannels ? `remix ${t.audio.numberOfChannels} → ${numberOfChannels} ch, ` : ''}${t.audio.sampleRate !== sampleRate ? `resample ${t.audio.sampleRate} → ${sampleRate} Hz, ` : ''}encode Opus ${bitrate / 1000} kbit/s`,
+        trackId: t.id, kind: 'audio', action: 'transcode', path: trackPath(t.origin, decode, encode), stages: stagesOf(t.origin, decode, encode),
+        reason: `${why}: decode${decode === 'ffmpeg' ? ` ${t.ffmpeg!.codecName} with ffmpeg.wasm` : ''}, ${t.audio.numberOfChannels !== numberOfChannels ? `remix ${t.audio.numberOfChannels} → ${numberOfChannels} ch, ` : ''}${t.audio.sampleRate !== sampleRate ? `resample ${t.audio.sampleRate} → ${sampleRate} Hz, ` : ''}encode ${codecWords}`,
         input,
-        output: { codec: 'opus', sampleRate, numberOfChannels, bitrate, encoderConfig },
-        decoderConfig: stripDescription(dc),
+        output: { codec: encoderConfig.codec, sampleRate, numberOfChannels, bitrate, encoderConfig },
+        ...(decode === 'webcodecs' ? { decoderConfig: stripDescription(dc) } : {}),
       });
       continue;
     }

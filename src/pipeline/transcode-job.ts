@@ -1,14 +1,17 @@
 import { resolveOptions } from '../config';
-import { openDemuxer } from '../demux/open-demuxer';
+import { openInput, type OpenedInput } from './open-input';
 import { FramepipeError, abortError, throwIfAborted, toFramepipeError } from '../errors';
 import { Mp4Muxer } from '../mux/mp4-muxer';
 import type { MediaInput, Plan, Progress, TranscodeOptions, TranscodeStats } from '../types/options';
-import { AudioCopyLane, AudioTranscodeLane, type AudioLane } from './audio-lanes';
+import { AudioCopyLane, AudioTranscodeLane, type AudioEncoderFactory, type AudioLane } from './audio-lanes';
 import { planTranscode, type ExecutionPlan, type Probes } from './plan';
 import { ResourceLedger } from './resource-ledger';
 import { VideoLane } from './video-lane';
 import { FilterHost, type JsFilterInvoker, type WireFilter } from '../filter/filter-host';
 import { transfer } from 'comlink';
+
+/** Memory budget of one ffmpeg.wasm video decode run (raw I420 output): ≈ 64 frames of 1080p. */
+const FFMPEG_DECODE_CHUNK_BYTES = 192 * 1024 * 1024;
 
 /** Options that cross into the worker: everything but callbacks and the signal; JS filters become indices. */
 export type JobOptions = Omit<TranscodeOptions, 'signal' | 'onProgress' | 'onPlan' | 'worker' | 'filters'> & { filters?: WireFilter[] };
@@ -32,8 +35,13 @@ export const webCodecsProbes: Probes = {
 /** Builds the plan without doing any decoding (reads only up to the end of `moov`). */
 export async function planJob(input: MediaInput, options: JobOptions, signal?: AbortSignal): Promise<Plan> {
   const opts = resolveOptions(options);
-  const { demuxer } = await openDemuxer(input, signal);
-  return (await planTranscode(demuxer.tracks, demuxer.container, demuxer.durationUs, opts, webCodecsProbes)).plan;
+  const opened = await openInput(input, { fallback: opts.fallback, ffmpegBaseURL: opts.ffmpegBaseURL, signal });
+  try {
+    const { demuxer } = opened;
+    return (await planTranscode(demuxer.tracks, demuxer.container, demuxer.durationUs, opts, webCodecsProbes)).plan;
+  } finally {
+    opened.close();
+  }
 }
 
 /** Outcome of a job: the file and its stats. */
@@ -54,8 +62,14 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
   const ledger = new ResourceLedger();
   let lanes: Array<VideoLane | AudioLane> = [];
   let muxer: Mp4Muxer | null = null;
+  let opened: OpenedInput | null = null;
+  // Stops the other lanes' loops when one fails (and on the caller's abort).
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const { source, demuxer } = await openDemuxer(input, signal);
+    opened = await openInput(input, { fallback: opts.fallback, ffmpegBaseURL: opts.ffmpegBaseURL, signal });
+    const { source, demuxer } = opened;
     const exec: ExecutionPlan = await planTranscode(demuxer.tracks, demuxer.container, demuxer.durationUs, opts, webCodecsProbes);
     const { plan } = exec;
     hooks.onPlan?.(plan);
@@ -72,9 +86,13 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
       filterHost = await FilterHost.create(opts.filters, dw, dh, opts.filterBackend, ledger, invokeJs);
     }
     const video = exec.video ? new VideoLane(exec.video, range, muxer.addVideoTrack(exec.video.muxCodec, { frameRate: exec.video.framerate }), ledger, filterHost) : null;
+    const ffmpegAac: AudioEncoderFactory | undefined = exec.audio.some((a) => a.mode === 'transcode' && a.encode === 'ffmpeg')
+      ? await import('../backends/ffmpeg/ffmpeg-audio-encoder').then(({ FfmpegAacEncoder }) => (init: AudioEncoderInit) => new FfmpegAacEncoder(init, opened!.engine, stop.signal))
+      : undefined;
     const audio: AudioLane[] = exec.audio.map((a) => {
       const writer = muxer!.addAudioTrack(a.muxCodec);
-      return a.mode === 'copy' ? new AudioCopyLane(a, range, writer) : new AudioTranscodeLane(a, range, writer, ledger);
+      if (a.mode === 'copy') return new AudioCopyLane(a, range, writer);
+      return new AudioTranscodeLane(a, range, writer, ledger, a.encode === 'ffmpeg' ? ffmpegAac : undefined);
     });
     const byTrack = new Map<number, VideoLane | AudioLane>();
     if (video && exec.video) byTrack.set(exec.video.track.id, video);
@@ -103,17 +121,56 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
       });
     };
 
-    for await (const sample of demuxer.samples([...byTrack.keys()], { startUs: range.start, signal })) {
-      const lane = byTrack.get(sample.trackId);
-      if (lane && !lane.finished) await lane.push(sample, signal);
-      if (lanes.every((l) => l.finished)) break;
-      report(false);
+    // Lanes fed by the demuxer's samples (WebCodecs decode, copy) share one pass over the file; lanes whose track
+    // ffmpeg.wasm decodes get frames from it, concurrently.
+    const ffmpegLanes: Array<{ lane: VideoLane | AudioTranscodeLane; trackId: number }> = [];
+    if (video && exec.video?.decode === 'ffmpeg') ffmpegLanes.push({ lane: video, trackId: exec.video.track.id });
+    exec.audio.forEach((a, i) => { if (a.mode === 'transcode' && a.decode === 'ffmpeg') ffmpegLanes.push({ lane: audio[i] as AudioTranscodeLane, trackId: a.track.id }); });
+    const sampleLanes = new Map([...byTrack].filter(([id]) => !ffmpegLanes.some((f) => f.trackId === id)));
+    const demuxLoop = async () => {
+      if (sampleLanes.size === 0) return;
+      const all = [...sampleLanes.values()];
+      for await (const sample of demuxer.samples([...sampleLanes.keys()], { startUs: range.start, signal: stop.signal })) {
+        const lane = sampleLanes.get(sample.trackId);
+        if (lane && !lane.finished) await lane.push(sample, stop.signal);
+        if (all.every((l) => l.finished)) break;
+        report(false);
+      }
+    };
+    const ffmpegLoop = async ({ lane, trackId }: { lane: VideoLane | AudioTranscodeLane; trackId: number }) => {
+      const src = opened!.ffmpegSources.get(trackId);
+      if (!src) throw new FramepipeError('INTERNAL', `no ffmpeg.wasm source for track ${trackId}`);
+      const engine = await opened!.engine();
+      const blob = await src.blob();
+      const win = { startUs: range.start - src.offsetUs, endUs: range.end === Infinity ? undefined : range.end - src.offsetUs, signal: stop.signal };
+      const { toVideoFrame, toAudioData } = await import('../backends/ffmpeg');
+      if (lane instanceof VideoLane) {
+        // Larger chunks than the engine's default: fewer re-decodes from the keyframe inside long GOPs.
+        for await (const f of engine.decodeVideo(blob, { stream: src.streamIndex, maxChunkBytes: FFMPEG_DECODE_CHUNK_BYTES, ...win })) {
+          await lane.pushFrame(toVideoFrame({ ...f, timestamp: f.timestamp + src.offsetUs }), stop.signal);
+          report(false);
+          if (lane.finished) break;
+        }
+      } else {
+        for await (const c of engine.decodeAudio(blob, { stream: src.streamIndex, ...win })) {
+          await lane.pushData(toAudioData({ ...c, timestamp: c.timestamp + src.offsetUs }), stop.signal);
+          if (lane.finished) break;
+        }
+      }
+    };
+    try {
+      await Promise.all([demuxLoop(), ...ffmpegLanes.map(ffmpegLoop)]);
+    } catch (e) {
+      stop.abort(e);
+      throw e;
     }
     throwIfAborted(signal);
     for (const lane of lanes) await lane.flush();
     throwIfAborted(signal);
     const bytes = await muxer.finalize();
     for (const lane of lanes) lane.close();
+    const ffmpegUsed = opened.loadedEngine();
+    opened.close();
     ledger.closeAll();
     report(true);
     const wallTimeMs = performance.now() - t0;
@@ -133,9 +190,12 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
         videoEncoder: ec ? { codec: ec.codec, hardwareAcceleration: ec.hardwareAcceleration ?? 'no-preference', hardware: await hardwareGuess(ec) } : null,
         filters: filterHost ? { backend: filterHost.backend, measuredMs: filterHost.measuredMs } : null,
         resources: { ...ledger.counts },
+        ffmpeg: ffmpegUsed ? { loadMs: ffmpegUsed.loadMs, multiThread: ffmpegUsed.multiThread } : null,
       },
     };
   } catch (e) {
+    stop.abort(e);
+    opened?.close();
     for (const lane of lanes) lane.close();
     ledger.closeAll();
     await muxer?.cancel();
@@ -143,6 +203,8 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
     if (e instanceof TypeError || e instanceof RangeError) throw e;
     Object.assign(err.details, { resources: { ...ledger.counts } });
     throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

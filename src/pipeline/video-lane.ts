@@ -37,7 +37,8 @@ export class VideoLane {
   /** Serial queue of filter work (filters are async); `#pending` frames are in it. */
   #work: Promise<void> = Promise.resolve();
   #pending = 0;
-  readonly #decoder: VideoDecoder;
+  /** WebCodecs decoder; null when another backend (ffmpeg.wasm) hands decoded frames to `pushFrame`. */
+  readonly #decoder: VideoDecoder | null = null;
   readonly #encoder: VideoEncoder;
   #error: FramepipeError | null = null;
   #mux: Promise<void> = Promise.resolve();
@@ -66,37 +67,58 @@ export class VideoLane {
       error: (e) => this.#fail(new FramepipeError('ENCODER_ERROR', `VideoEncoder failed: ${e.message}`, { config: plan.encoderConfig.codec })),
     });
     this.#encoder.configure(plan.encoderConfig);
-    this.#decoder = new VideoDecoder({
-      output: (frame) => this.#onFrame(ledger.adoptFrame(frame)),
-      error: (e) => this.#fail(new FramepipeError('DECODER_ERROR', `VideoDecoder failed on ${plan.track.codec}: ${e.message}`, { codec: plan.track.codec })),
-    });
-    this.#decoder.configure(plan.decoderConfig);
+    if (plan.decode === 'webcodecs') {
+      this.#decoder = new VideoDecoder({
+        output: (frame) => this.#onFrame(ledger.adoptFrame(frame)),
+        error: (e) => this.#fail(new FramepipeError('DECODER_ERROR', `VideoDecoder failed on ${plan.track.codec}: ${e.message}`, { codec: plan.track.codec })),
+      });
+      this.#decoder.configure(plan.decoderConfig);
+    }
   }
 
   /** Which geometry path frames take (`passthrough` / `crop` / `canvas`). */
   get geometryMode(): string { return this.#geometry.mode; }
 
-  /** Feeds one sample; resolves when there is room for the next. */
+  /** Feeds one sample to the WebCodecs decoder; resolves when there is room for the next. */
   async push(sample: DemuxedSample, signal?: AbortSignal): Promise<void> {
     this.#check();
+    const decoder = this.#decoder;
+    if (!decoder) throw new FramepipeError('INTERNAL', 'this video lane takes decoded frames (pushFrame), not samples');
     if (sample.key && sample.dts >= this.#range.end) { this.finished = true; return; }
     await waitForQueue(
-      [this.#decoder, this.#encoder],
-      () => this.#decoder.decodeQueueSize >= MAX_DECODE_QUEUE || this.#encoder.encodeQueueSize >= MAX_ENCODE_QUEUE || this.#pending >= MAX_ENCODE_QUEUE,
+      [decoder, this.#encoder],
+      () => decoder.decodeQueueSize >= MAX_DECODE_QUEUE || this.#encoder.encodeQueueSize >= MAX_ENCODE_QUEUE || this.#pending >= MAX_ENCODE_QUEUE,
       () => this.#check(),
       signal,
     );
     try {
-      this.#decoder.decode(new EncodedVideoChunk({ type: sample.key ? 'key' : 'delta', timestamp: sample.timestamp, duration: sample.duration, data: sample.data }));
+      decoder.decode(new EncodedVideoChunk({ type: sample.key ? 'key' : 'delta', timestamp: sample.timestamp, duration: sample.duration, data: sample.data }));
     } catch (e) {
       throw new FramepipeError('CORRUPT_INPUT', `Video sample at ${sample.timestamp} µs was rejected by the decoder: ${String(e)}`, {}, { cause: e });
     }
   }
 
+  /**
+   * Feeds one frame decoded by another backend (ffmpeg.wasm), in presentation order; the lane owns and closes it.
+   * Resolves when the encoder has room for the next.
+   */
+  async pushFrame(frame: VideoFrame, signal?: AbortSignal): Promise<void> {
+    this.#ledger.adoptFrame(frame);
+    if (this.#error) { this.#ledger.close(frame); this.#check(); }
+    if (frame.timestamp >= this.#range.end) { this.finished = true; this.#ledger.close(frame); return; }
+    this.#onFrame(frame);
+    await waitForQueue(
+      [this.#encoder],
+      () => this.#encoder.encodeQueueSize >= MAX_ENCODE_QUEUE || this.#pending >= MAX_ENCODE_QUEUE,
+      () => this.#check(),
+      signal,
+    );
+  }
+
   /** Drains decoder, grid and encoder, then waits for the muxer. */
   async flush(): Promise<void> {
     this.#check();
-    await this.#guardFlush(this.#decoder.flush());
+    if (this.#decoder) await this.#guardFlush(this.#decoder.flush());
     this.#check();
     if (this.#held) {
       const end = this.#held.timestamp + (this.#held.duration ?? 0);
@@ -114,7 +136,7 @@ export class VideoLane {
 
   /** Releases codecs and frames (success, error and abort). */
   close(): void {
-    for (const c of [this.#decoder, this.#encoder]) if (c.state !== 'closed') c.close();
+    for (const c of [this.#decoder, this.#encoder]) if (c && c.state !== 'closed') c.close();
     this.#filters?.close();
     if (this.#held) { this.#ledger.close(this.#held); this.#held = null; }
   }

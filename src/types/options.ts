@@ -40,7 +40,12 @@ export interface VideoOutputOptions {
 export type AudioOutputOptions =
   | { codec: 'copy' }
   | {
-    codec: 'opus';
+    /**
+     * `opus`: WebCodecs `AudioEncoder`. `aac`: AAC-LC (`mp4a.40.2`, ISO/IEC 14496-3) — WebCodecs where the browser
+     * encodes AAC, else the ffmpeg.wasm encoder (path `ffmpeg-encode`; not with `fallback: 'never'`). An AAC input
+     * with no rate/channel/bitrate change is copied.
+     */
+    codec: 'opus' | 'aac';
     /** Bits/s. Default 128 000 for stereo and above, 64 000 for mono. */
     bitrate?: number;
     /** Hz. Default: the input's rate (Opus carries any input rate; decoders play it at 48 kHz). */
@@ -100,11 +105,27 @@ export interface TranscodeOptions {
   /** Called once with the plan, before any decoding starts. */
   onPlan?: (plan: Plan) => void;
   /**
+   * ffmpeg.wasm fallback for what WebCodecs/mp4box.js cannot do here (other containers, codecs the browser cannot
+   * decode, AAC encoding): `auto` (default) uses it only where needed, per track; `never` fails instead
+   * (`UNSUPPORTED_CONTAINER`/`UNSUPPORTED_CODEC`); `always` routes demux and decode through it (for testing or
+   * to avoid a buggy decoder). The plan names the path of every track.
+   */
+  fallback?: 'auto' | 'never' | 'always';
+  /**
+   * Where the ffmpeg.wasm core files are served (a folder with `st/` and `mt/`). Default: `ffmpeg/` next to the
+   * built framepipe module (`dist/ffmpeg/`), which `vite build` fills from the npm packages. Never a CDN. The
+   * multi-thread core needs a cross-origin isolated page (COOP `same-origin` + COEP `require-corp`).
+   */
+  ffmpegBaseURL?: string;
+  /**
    * Run the pipeline in a dedicated Worker (default `true`). `false` runs the same pipeline on the calling thread,
    * for environments where a module Worker cannot start.
    */
   worker?: boolean;
 }
+
+/** Implementation path of one track, see {@link TrackPlan.path}. */
+export type TrackPath = 'webcodecs' | 'copy' | 'ffmpeg-remux' | 'ffmpeg-decode' | 'ffmpeg-encode';
 
 /** What happens to one input track. */
 export type TrackAction = 'copy' | 'transcode' | 'drop';
@@ -116,8 +137,14 @@ export interface TrackPlan {
   action: TrackAction;
   /** Why this action was chosen, in words. */
   reason: string;
-  /** Which implementation runs this track: `webcodecs` (decode/encode) or `copy` (no codec work). */
-  path?: 'webcodecs' | 'copy';
+  /**
+   * Which implementation runs this track: `webcodecs` (WebCodecs decode/encode), `copy` (no codec work),
+   * `ffmpeg-remux` (ffmpeg.wasm rewrote the container to fragmented MP4; the codecs then ran on WebCodecs or were
+   * copied), `ffmpeg-decode` (ffmpeg.wasm decoded it), `ffmpeg-encode` (ffmpeg.wasm encoded it, e.g. AAC).
+   * `stages` says which implementation ran each stage.
+   */
+  path?: TrackPath;
+  stages?: { demux: 'mp4box' | 'ffmpeg-remux'; decode: 'webcodecs' | 'ffmpeg' | 'none'; encode: 'webcodecs' | 'ffmpeg' | 'none' };
   input: {
     codec: string;
     /** Coded size in pixels (video). */
@@ -172,6 +199,8 @@ export interface TranscodeStats {
   framesOut: number;
   /** Audio packets written. */
   audioPacketsOut: number;
+  /** The ffmpeg.wasm fallback, when this job loaded it: core load time (ms) and whether the multi-thread core ran. */
+  ffmpeg?: { loadMs: number; multiThread: boolean } | null;
   /** framesOut / wall seconds. */
   fps: number;
   wallTimeMs: number;

@@ -28,6 +28,13 @@ export interface DemuxedTrack {
   audio?: { sampleRate: number; numberOfChannels: number };
   /** A WebCodecs decoder config for this track (codec string plus `description` where the codec needs one). */
   decoderConfig: VideoDecoderConfig | AudioDecoderConfig | null;
+  /** How the samples reach the pipeline: read by mp4box.js from the input, or from ffmpeg.wasm's remux of it. */
+  origin?: 'mp4box' | 'ffmpeg-remux';
+  /**
+   * The same track as ffmpeg.wasm sees it in the original input (stream index, ffmpeg codec name), when the
+   * ffmpeg.wasm fallback may decode it. A track with `decoderConfig: null` has no samples: only ffmpeg decodes it.
+   */
+  ffmpeg?: { streamIndex: number; codecName: string };
 }
 
 /** One coded sample (container unit), timestamps already in µs. */

@@ -1,5 +1,6 @@
 // Every file of the shared corpus that the WebCodecs path reads, transcoded to 720p-bounded H.264 MP4 and
-// checked with ffprobe/ffmpeg; every other file must fail with the right UNSUPPORTED_* code.
+// checked with ffprobe/ffmpeg; every other file must fail with the right UNSUPPORTED_* code when the ffmpeg.wasm
+// fallback is off (`fallback: 'never'`). fallback.spec.ts transcodes those through the fallback.
 import { test, expect, run } from './fixtures';
 import { manifest, mediaPath, moovBeforeMdat, probe, psnr, streamSpan, uploadDir, videoPts } from './media';
 import { resolve } from 'node:path';
@@ -127,9 +128,9 @@ for (const c of SUPPORTED) {
 }
 
 for (const c of UNSUPPORTED) {
-  test(`${c.file} → ${c.code}`, async ({ harness }) => {
+  test(`${c.file} → ${c.code} without the fallback`, async ({ harness }) => {
     mediaPath(c.file);
-    const r = await run(harness, { input: `/media/${c.file}` });
+    const r = await run(harness, { input: `/media/${c.file}`, options: { fallback: 'never' } });
     expect(r.ok).toBe(false);
     expect(r.error!.isFramepipeError).toBe(true);
     expect(r.error!.code).toBe(c.code);

@@ -159,6 +159,21 @@ describe('framepipe CLI (headless Chromium)', () => {
     expect(readdirSync(tmp).filter((f) => f.includes('.part'))).toEqual([]);
   }, 150_000);
 
+  it('transcodes a WebM through the ffmpeg.wasm fallback (remux path) to h264 + opus', async () => {
+    requireDist();
+    const webm = join(mediaDir, 'vp9-opus_bbb_1280x720p60_10s.webm');
+    const out = join(tmp, 'webm.mp4');
+    const r = await runCli(['transcode', webm, '-o', out, '--height', '360', '--json'], { timeoutMs: 240_000 });
+    expect(r.code, `stderr:\n${r.stderr}`).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.plan.tracks.map((t) => t.path)).toEqual(['ffmpeg-remux', 'ffmpeg-remux']);
+    const probe = ffprobe(out, ['-count_frames']);
+    const video = probe.streams.find((s) => s.codec_type === 'video');
+    expect([video.codec_name, video.width, video.height]).toEqual(['h264', 640, 360]);
+    expect(Number(video.nb_read_frames)).toBe(Number(ffprobe(webm, ['-count_frames']).streams.find((s) => s.codec_type === 'video').nb_read_frames));
+    expect(probe.streams.find((s) => s.codec_type === 'audio').codec_name).toBe('opus');
+  }, 260_000);
+
   it('prints the plan as JSON without transcoding', async () => {
     requireDist();
     const r = await runCli(['plan', flower, '--height', '360', '--json'], { timeoutMs: 60_000 });

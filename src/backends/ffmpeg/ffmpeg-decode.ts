@@ -1,0 +1,176 @@
+import { FramepipeError, throwIfAborted } from '../../errors';
+import { ffmpegFailure, parseShowinfoFrame, parseShowinfoTimeBase, ticksToUs, usToSec } from './ffmpeg-log';
+import type { FfmpegProbeResult, FfmpegStreamInfo } from './ffmpeg-probe';
+import type { FfmpegRunner, MountedInput } from './ffmpeg-runner';
+import { planChunks, type ChunkPlan, type PacketIndex } from './packet-index';
+
+/** Default memory budget of one decode chunk: the raw I420 frames ffmpeg writes before they are handed over. */
+export const DEFAULT_CHUNK_BYTES = 96 * 1024 * 1024;
+
+/** A decoded picture, 8-bit I420 (`yuv420p`): Y plane, then U, then V, rows tightly packed. */
+export interface FfmpegVideoFrame {
+  /** Presentation time on the input's own media timeline (as ffprobe shows it), µs. */
+  timestamp: number;
+  /** µs until the next frame; for the last frame, the packet duration (or one frame interval). */
+  duration: number;
+  /**
+   * True when the samples use the full 0–255 range (JPEG-style `yuvj420p`, e.g. many phone and screen recordings);
+   * false for the usual limited (16–235) range. Passed through unconverted, {@link toVideoFrame} sets
+   * `colorSpace.fullRange` accordingly.
+   */
+  fullRange: boolean;
+  /** Coded size in pixels (no rotation applied: the caller rotates by `FfmpegStreamInfo.rotation`). */
+  width: number;
+  height: number;
+  /**
+   * `width×height` luma bytes, then two `⌈width/2⌉×⌈height/2⌉` chroma planes. Frames of one chunk are views of one
+   * buffer: copy the bytes if you keep a frame beyond the next chunk.
+   */
+  data: Uint8Array;
+}
+
+/** Options of `decodeVideo`. Times µs on the input's media timeline. */
+export interface DecodeVideoOptions {
+  /** ffmpeg stream index of a video stream (`FfmpegStreamInfo.index`). */
+  stream: number;
+  /** First presentation time wanted, µs (inclusive). Default: the start of the stream. */
+  startUs?: number;
+  /** End of the range, µs (exclusive). Default: the end of the stream. */
+  endUs?: number;
+  /** Longest media time decoded per ffmpeg run, µs. Default: as many frames as fit in `maxChunkBytes`. */
+  chunkUs?: number;
+  /** Memory budget of one run's raw output, bytes (default 96 MiB ≈ 32 frames of 1080p). */
+  maxChunkBytes?: number;
+  signal?: AbortSignal;
+  /** Fraction of the range's frames decoded, 0..1. */
+  onProgress?: (fraction: number) => void;
+  /** Called after each ffmpeg run with its plan (for tests and diagnostics). @internal */
+  onChunk?: (chunk: ChunkPlan & { framesOut: number; ms: number }) => void;
+}
+
+/** Size in bytes of one `yuv420p` picture. */
+export function i420Size(width: number, height: number): number {
+  return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+}
+
+/**
+ * Chunked decode of one video stream through ffmpeg.wasm. Each chunk is one ffmpeg run:
+ *
+ * `-noautorotate -copyts -noaccurate_seek [-ss K] -i IN -map 0:S -vf trim=start=A:end=B,scale=out_range=tv,format=yuv420p,showinfo
+ *  -fps_mode passthrough -f rawvideo OUT`
+ *
+ * - `-ss K` seeks to the keyframe the chunk starts in (`-noaccurate_seek`: our own `trim` does the exact cut);
+ * - `-copyts` keeps the input timestamps, so `trim` and `showinfo` see the media timeline;
+ * - `showinfo` logs each kept frame's pts (exact per-frame timestamps; rawvideo carries none);
+ * - `scale=out_range=tv,format=yuv420p` turns 10-bit and other layouts into 8-bit limited-range I420. Full-range
+ *   input (phones: `yuvj420p`) is converted too: Chromium's VideoEncoder ignores `colorSpace.fullRange` and tags
+ *   its output as limited range, so passing full range through would wash the picture out (measured: 27 dB vs
+ *   41 dB); `-fps_mode passthrough` never duplicates or drops a frame.
+ */
+export async function* decodeVideoChunks(
+  runner: FfmpegRunner, input: MountedInput, probe: FfmpegProbeResult, stream: FfmpegStreamInfo, index: PacketIndex, opts: DecodeVideoOptions,
+): AsyncGenerator<FfmpegVideoFrame> {
+  const { signal } = opts;
+  const width = stream.width ?? 0;
+  const height = stream.height ?? 0;
+  const frameBytes = i420Size(Math.max(2, width), Math.max(2, height));
+  const maxFrames = Math.max(1, Math.floor((opts.maxChunkBytes ?? DEFAULT_CHUNK_BYTES) / frameBytes));
+  const plan = planChunks(index, { startUs: opts.startUs, endUs: opts.endUs }, maxFrames, opts.chunkUs);
+  const total = plan.reduce((n, c) => n + c.frames, 0);
+  const frameInterval = stream.frameRate ? Math.round(1e6 / stream.frameRate) : 0;
+  let done = 0;
+  let held: FfmpegVideoFrame | null = null;
+  opts.onProgress?.(0);
+  for (const chunk of plan) {
+    throwIfAborted(signal);
+    const t0 = performance.now();
+    const frames = await runChunk(runner, input, probe, stream, chunk, (n) => opts.onProgress?.(Math.min(1, (done + n) / Math.max(1, total))), signal);
+    opts.onChunk?.({ ...chunk, framesOut: frames.length, ms: performance.now() - t0 });
+    done += frames.length;
+    for (const f of frames) {
+      throwIfAborted(signal);
+      if (held) {
+        held.duration = Math.max(0, f.timestamp - held.timestamp);
+        yield held;
+      }
+      held = f;
+    }
+  }
+  if (held) {
+    held.duration = index.durations.get(held.timestamp) || frameInterval;
+    yield held;
+  }
+  opts.onProgress?.(1);
+}
+
+async function runChunk(
+  runner: FfmpegRunner, input: MountedInput, probe: FfmpegProbeResult, stream: FfmpegStreamInfo, chunk: ChunkPlan,
+  onFrames: (n: number) => void, signal?: AbortSignal,
+): Promise<FfmpegVideoFrame[]> {
+  const out = `/v${Date.now()}-${Math.random().toString(36).slice(2)}.yuv`;
+  const trim = [chunk.startUs !== null ? `start=${usToSec(chunk.startUs)}` : '', chunk.endUs !== null ? `end=${usToSec(chunk.endUs)}` : ''].filter(Boolean).join(':');
+  // -ss is relative to the file's start time; +1 µs so rounding never lands it before the keyframe.
+  const seek = chunk.seekUs !== null ? ['-ss', usToSec(Math.max(0, chunk.seekUs - probe.startUs + 1))] : [];
+  const args = [
+    '-hide_banner', '-nostats', '-noautorotate', '-copyts', '-noaccurate_seek', ...seek, '-i', input.path,
+    '-map', `0:${stream.index}`, '-an', '-sn', '-dn',
+    '-vf', `${trim ? `trim=${trim},` : ''}scale=out_range=tv,format=yuv420p,showinfo`,
+    '-fps_mode', 'passthrough', '-f', 'rawvideo', out,
+  ];
+  let tb: { num: number; den: number } | null = null;
+  const pts: number[] = [];
+  const sizes: Array<[number, number, boolean]> = [];
+  const r = await runner.exec(args, {
+    signal,
+    output: out,
+    onLine: (line) => {
+      tb ??= parseShowinfoTimeBase(line);
+      const f = parseShowinfoFrame(line);
+      if (!f) return;
+      pts.push(f.pts);
+      const s = /\bs:(\d+)x(\d+)/.exec(line);
+      const full = /\bfmt:yuvj/.test(line);
+      sizes.push(s ? [Number(s[1]), Number(s[2]), full] : [stream.width ?? 0, stream.height ?? 0, full]);
+      onFrames(pts.length);
+    },
+  });
+  if (r.exitCode !== 0) {
+    await runner.remove(out);
+    throw ffmpegFailure('video decode', r.exitCode, r.lines);
+  }
+  if (pts.length === 0) {
+    await runner.remove(out);
+    return [];
+  }
+  const data = r.output ?? new Uint8Array(0);
+  const timeBase = tb ?? { num: 1, den: 1 };
+  if (!tb) throw new FramepipeError('INTERNAL', 'ffmpeg.wasm showinfo printed no time base.', { log: r.lines.slice(-20).join('\n') });
+  const frames: FfmpegVideoFrame[] = [];
+  let off = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const [w, h, fullRange] = sizes[i];
+    const n = i420Size(w, h);
+    if (off + n > data.byteLength) {
+      throw new FramepipeError('INTERNAL', `ffmpeg.wasm wrote ${data.byteLength} bytes for ${pts.length} frames of ${w}x${h}.`, { log: r.lines.slice(-20).join('\n') });
+    }
+    frames.push({ timestamp: ticksToUs(pts[i], timeBase), duration: 0, fullRange, width: w, height: h, data: data.subarray(off, off + n) });
+    off += n;
+  }
+  return frames;
+}
+
+/**
+ * Wraps a decoded frame in a WebCodecs `VideoFrame` (`format: 'I420'`, `colorSpace.fullRange` from the frame;
+ * matrix/primaries/transfer are left to the browser's default). The bytes are copied, so the `FfmpegVideoFrame`
+ * can be dropped; the caller closes the `VideoFrame`.
+ */
+export function toVideoFrame(frame: FfmpegVideoFrame): VideoFrame {
+  return new VideoFrame(frame.data, {
+    format: 'I420',
+    codedWidth: frame.width,
+    codedHeight: frame.height,
+    timestamp: frame.timestamp,
+    duration: frame.duration,
+    colorSpace: { fullRange: frame.fullRange },
+  });
+}

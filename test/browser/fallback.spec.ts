@@ -1,0 +1,124 @@
+// The ffmpeg.wasm fallback on the real corpus: every file WebCodecs/mp4box.js cannot handle alone transcodes to a
+// 720p-bounded H.264 MP4 (with audio where the input has it), each track on the expected path, checked with
+// ffprobe/ffmpeg. Plus AAC output, forced/forbidden fallback, and that the main entry never fetches ffmpeg assets.
+import { test, expect, run } from './fixtures';
+
+test.describe.configure({ mode: 'parallel' });
+import { mediaPath, probe, psnr, streamSpan, uploadDir } from './media';
+import { resolve } from 'node:path';
+
+type Path = 'webcodecs' | 'copy' | 'ffmpeg-remux' | 'ffmpeg-decode' | 'ffmpeg-encode';
+interface Case {
+  file: string;
+  video?: Path;
+  audio?: Path;
+  /** Output audio codec when it is not the input's (e.g. Vorbis → Opus). */
+  audioCodec?: string;
+  /** Allowed |output − input| video frame count (remuxed VFR/odd timestamps). */
+  frameSlack?: number;
+}
+
+const CASES: Case[] = [
+  { file: 'hevc-hev1-aac_1920x1080p30_10s.mp4', video: 'ffmpeg-decode', audio: 'copy' },
+  { file: 'derived/hevc-hvc1-aac_flower_960x540_rot90ccw.mov', video: 'ffmpeg-decode', audio: 'copy' },
+  { file: 'hevc-main10_640x360_noaudio_12s.ts', video: 'ffmpeg-decode' },
+  { file: 'vp9-opus_bbb_1280x720p60_10s.webm', video: 'ffmpeg-remux', audio: 'ffmpeg-remux' },
+  { file: 'derived/av1-opus_bbb_640x360p60_10s.webm', video: 'ffmpeg-remux', audio: 'ffmpeg-remux' },
+  { file: 'vp9-alpha_1280x720p60_9s.webm', video: 'ffmpeg-remux' },
+  { file: 'vp8-vorbis51_bbb_1920x1080p30_20s.webm', video: 'ffmpeg-decode', audio: 'ffmpeg-decode', audioCodec: 'opus' },
+  { file: 'chrome-mediarecorder_h264_1920x1080.mkv', video: 'ffmpeg-remux', frameSlack: 2 },
+  { file: 'h264-aac_720x720p60_5s.ts', video: 'ffmpeg-remux', audio: 'ffmpeg-remux' },
+  { file: 'flv_h264-baseline-aac_bbb_640x360_10s.flv', video: 'ffmpeg-remux', audio: 'ffmpeg-remux' },
+  { file: 'avi_indeo4_256x240_15s.avi', video: 'ffmpeg-decode' },
+  { file: 'mp3-vbr_24k_stereo_38s.mp3', audio: 'ffmpeg-remux' },
+  { file: 'opus_ogg_mono_4s.opus', audio: 'ffmpeg-remux' },
+];
+
+/** Expected output size: display size bounded by 1280x720, never upscaled, even. */
+function expectedSize(w: number, h: number, rotation: number): [number, number] {
+  const [dw, dh] = rotation % 180 !== 0 ? [h, w] : [w, h];
+  const s = Math.min(1, 1280 / dw, 720 / dh);
+  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+  return [even(dw * s), even(dh * s)];
+}
+
+for (const c of CASES) {
+  test(`fallback: ${c.file} → ${[c.video && `video ${c.video}`, c.audio && `audio ${c.audio}`].filter(Boolean).join(', ')}`, async ({ harness }) => {
+    test.setTimeout(480_000);
+    const input = mediaPath(c.file);
+    const name = 'fb-' + c.file.replace(/[^\w.-]/g, '_') + '.mp4';
+    const r = await run(harness, { input: `/media/${c.file}`, upload: name, options: { video: { codec: 'avc', width: 1280, height: 720 }, audio: { codec: 'copy' } } });
+    expect(r.error).toBeUndefined();
+    const paths = Object.fromEntries(r.plan.tracks.filter((t: { action: string }) => t.action !== 'drop').map((t: { kind: string; path: string }) => [t.kind, t.path]));
+    expect(paths).toEqual({ ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) });
+    expect(r.stats.resources.videoFramesCreated).toBe(r.stats.resources.videoFramesClosed);
+    expect(r.stats.resources.audioDataCreated).toBe(r.stats.resources.audioDataClosed);
+
+    const out = resolve(uploadDir, name);
+    const inP = probe(input, true);
+    const outP = probe(out, true);
+    const inV = inP.streams.find((s) => s.codec_type === 'video');
+    const outV = outP.streams.find((s) => s.codec_type === 'video');
+    const inA = inP.streams.find((s) => s.codec_type === 'audio');
+    const outA = outP.streams.find((s) => s.codec_type === 'audio');
+    if (c.video) {
+      const rot = Math.abs(inV!.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0);
+      const [ew, eh] = expectedSize(inV!.width!, inV!.height!, rot);
+      expect(outV!.codec_name).toBe('h264');
+      expect([outV!.width, outV!.height]).toEqual([ew, eh]);
+      const inFrames = Number(inV!.nb_read_frames);
+      const outFrames = Number(outV!.nb_read_frames);
+      expect(Math.abs(outFrames - inFrames), `frames ${outFrames} vs ${inFrames}`).toBeLessThanOrEqual(c.frameSlack ?? 1);
+      const fps = inFrames / streamSpan(input, 'v');
+      expect(Math.abs(streamSpan(out, 'v') - streamSpan(input, 'v')), 'video duration (s)').toBeLessThanOrEqual(2 / fps + 0.01);
+      expect(psnr(out, input, ew, eh), 'PSNR vs ffmpeg-scaled input (dB)').toBeGreaterThanOrEqual(30);
+    } else {
+      expect(outV).toBeUndefined();
+    }
+    if (c.audio) {
+      expect(outA!.codec_name).toBe(c.audioCodec ?? inA!.codec_name);
+      expect(Math.abs(streamSpan(out, 'a') - streamSpan(input, 'a')), 'audio duration (s)').toBeLessThanOrEqual(0.05);
+    } else {
+      expect(outA).toBeUndefined();
+    }
+  });
+}
+
+test('audio { codec: "aac" } gives AAC-LC through ffmpeg.wasm (no WebCodecs AAC encoder here), duration kept', async ({ harness }) => {
+  test.setTimeout(300_000);
+  const file = 'vp9-opus_bbb_1280x720p60_10s.webm';
+  const r = await run(harness, { input: `/media/${file}`, upload: 'fb-aac.mp4', options: { video: false, audio: { codec: 'aac', bitrate: 96_000 } } });
+  expect(r.error).toBeUndefined();
+  const a = r.plan.tracks.find((t: { kind: string }) => t.kind === 'audio');
+  expect(a.path).toBe('ffmpeg-encode');
+  expect(a.stages).toEqual({ demux: 'ffmpeg-remux', decode: 'webcodecs', encode: 'ffmpeg' });
+  const out = resolve(uploadDir, 'fb-aac.mp4');
+  const s = probe(out, true).streams.find((x) => x.codec_type === 'audio')!;
+  expect(s.codec_name).toBe('aac');
+  expect(s.profile).toBe('LC');
+  expect(Math.abs(streamSpan(out, 'a') - streamSpan(mediaPath(file), 'a'))).toBeLessThanOrEqual(0.05);
+});
+
+test('fallback: "never" refuses, "always" routes an MP4 through ffmpeg.wasm with the same result', async ({ harness }) => {
+  test.setTimeout(300_000);
+  const never = await run(harness, { input: '/media/hevc-hev1-aac_1920x1080p30_10s.mp4', options: { fallback: 'never' } });
+  expect(never.error?.code).toBe('UNSUPPORTED_CODEC');
+  expect(never.error?.message).toMatch(/fallback: never/);
+  const file = 'h264-high-aac_flower_960x540_5s.mp4';
+  const r = await run(harness, { input: `/media/${file}`, upload: 'fb-always.mp4', options: { fallback: 'always', video: { codec: 'avc', height: 270 }, trim: { end: 2_000_000 } } });
+  expect(r.error).toBeUndefined();
+  expect(r.plan.tracks.map((t: { path: string }) => t.path)).toEqual(['ffmpeg-decode', 'ffmpeg-remux']);
+  const out = resolve(uploadDir, 'fb-always.mp4');
+  const v = probe(out, true).streams.find((x) => x.codec_type === 'video')!;
+  expect(Math.abs(Number(v.nb_read_frames) - 60)).toBeLessThanOrEqual(1);
+  expect(psnr(out, mediaPath(file), 480, 270, 'trim=end=2,scale=480:270:flags=bicubic')).toBeGreaterThanOrEqual(35);
+});
+
+test('the main entry never fetches ffmpeg assets for an MP4 job', async ({ harness }) => {
+  const urls: string[] = [];
+  harness.on('request', (req) => urls.push(req.url()));
+  const r = await run(harness, { input: '/media/h264-high-aac_flower_960x540_5s.mp4', options: { video: { codec: 'avc', height: 180 }, trim: { end: 1_000_000 } } });
+  expect(r.error).toBeUndefined();
+  expect(urls.some((u) => u.includes('/media/'))).toBe(true); // the listener saw the job's requests
+  expect(urls.filter((u) => /ffmpeg|backends\//.test(u))).toEqual([]);
+});
