@@ -56,7 +56,7 @@ export default defineConfig({
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
   // Pre-bundle deps up front so the dev server never reloads a page mid-test to optimise a newly seen import.
-  optimizeDeps: { include: ['mp4box', 'comlink', 'mediabunny'] },
+  optimizeDeps: { include: ['mp4box', 'comlink', 'mediabunny', 'hls.js'] },
   build: {
     target: 'es2022',
     sourcemap: true,

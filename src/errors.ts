@@ -11,6 +11,11 @@
  * - `NO_TRACKS`: nothing is left to write after applying the options (e.g. `video: false` on a video-only file).
  * - `WORKER_ERROR`: the pipeline worker could not start or died.
  * - `FILTER_ERROR`: a filter is invalid (bad parameters, a shader that does not compile) or failed on a frame.
+ * - `SOURCE_ERROR`: a live source (camera, microphone, screen, HLS) could not be opened or failed (`details.name`).
+ * - `CONSUMER_STALLED`: a `lossless` live consumer stayed above its high-water mark too long or exceeded
+ *   `maxQueueBytes`; it is detached, the pipeline goes on.
+ * - `UPLOAD_REJECTED`: the ingest server refused the stream (`details.serverCode`, see docs/ingest-protocol.md).
+ * - `UPLOAD_FAILED`: an uploader gave up reconnecting, or could not connect at all.
  * - `INTERNAL`: a bug in framepipe; please report it.
  */
 export type ErrorCode =
@@ -25,6 +30,10 @@ export type ErrorCode =
   | 'NO_TRACKS'
   | 'WORKER_ERROR'
   | 'FILTER_ERROR'
+  | 'SOURCE_ERROR'
+  | 'CONSUMER_STALLED'
+  | 'UPLOAD_REJECTED'
+  | 'UPLOAD_FAILED'
   | 'INTERNAL';
 
 /**

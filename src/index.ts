@@ -18,3 +18,5 @@ export type {
 } from './filter/spec';
 export { MAX_BLUR_RADIUS } from './filter/spec';
 export type { JsFilter, JsFilterContext, WasmFilter } from './filter/user-filters';
+
+export * from './live/index';
