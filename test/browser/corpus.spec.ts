@@ -2,7 +2,7 @@
 // checked with ffprobe/ffmpeg; every other file must fail with the right UNSUPPORTED_* code when the ffmpeg.wasm
 // fallback is off (`fallback: 'never'`). fallback.spec.ts transcodes those through the fallback.
 import { test, expect, run } from './fixtures';
-import { manifest, mediaPath, moovBeforeMdat, probe, psnr, streamSpan, uploadDir, videoPts } from './media';
+import { expectedSize, manifest, mediaPath, moovBeforeMdat, probe, psnr, streamSpan, uploadDir, videoPts } from './media';
 import { resolve } from 'node:path';
 
 interface Case {
@@ -52,14 +52,6 @@ test('the case lists cover every top-level corpus file', () => {
   const listed = new Set([...SUPPORTED, ...UNSUPPORTED].map((c) => c.file));
   for (const m of manifest()) expect(listed.has(m.file), `${m.file} is not classified`).toBe(true);
 });
-
-/** Expected output size: the display size (rotation applied) bounded by 1280x720, never upscaled, even. */
-function expectedSize(w: number, h: number, rotation: number): [number, number] {
-  const [dw, dh] = rotation % 180 !== 0 ? [h, w] : [w, h];
-  const s = Math.min(1, 1280 / dw, 720 / dh);
-  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-  return [even(dw * s), even(dh * s)];
-}
 
 for (const c of SUPPORTED) {
   test(`transcode ${c.file} → 720p-bounded H.264 MP4`, async ({ harness }) => {

@@ -4,7 +4,7 @@
 import { test, expect, run } from './fixtures';
 
 test.describe.configure({ mode: 'parallel' });
-import { mediaPath, probe, psnr, streamSpan, uploadDir } from './media';
+import { expectedSize, mediaPath, probe, psnr, streamSpan, uploadDir } from './media';
 import { resolve } from 'node:path';
 
 type Path = 'webcodecs' | 'copy' | 'ffmpeg-remux' | 'ffmpeg-decode' | 'ffmpeg-encode';
@@ -33,14 +33,6 @@ const CASES: Case[] = [
   { file: 'mp3-vbr_24k_stereo_38s.mp3', audio: 'ffmpeg-remux' },
   { file: 'opus_ogg_mono_4s.opus', audio: 'ffmpeg-remux' },
 ];
-
-/** Expected output size: display size bounded by 1280x720, never upscaled, even. */
-function expectedSize(w: number, h: number, rotation: number): [number, number] {
-  const [dw, dh] = rotation % 180 !== 0 ? [h, w] : [w, h];
-  const s = Math.min(1, 1280 / dw, 720 / dh);
-  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-  return [even(dw * s), even(dh * s)];
-}
 
 for (const c of CASES) {
   test(`fallback: ${c.file} → ${[c.video && `video ${c.video}`, c.audio && `audio ${c.audio}`].filter(Boolean).join(', ')}`, async ({ harness }) => {

@@ -119,3 +119,11 @@ export function moovBeforeMdat(file: string): boolean {
   }
   return moov >= 0 && mdat >= 0 && moov < mdat;
 }
+
+/** Expected output size of a 720p-bounded transcode: the display size (rotation applied) bounded by 1280x720, never upscaled, even. */
+export function expectedSize(w: number, h: number, rotation: number): [number, number] {
+  const [dw, dh] = rotation % 180 !== 0 ? [h, w] : [w, h];
+  const s = Math.min(1, 1280 / dw, 720 / dh);
+  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+  return [even(dw * s), even(dh * s)];
+}
