@@ -1,114 +1,47 @@
-// Demo page: pick a file (or the bundled sample), see the plan, transcode with progress and cancel, compare.
-import { plan, transcode, isFramepipeError, type TranscodeOptions, type Plan } from '../src/index';
+// framepipe demo: five panels behind accessible tabs. Each panel is its own module and is mounted the first
+// time it is shown, so opening the page costs nothing until a panel is used.
+import { mountCapabilities } from './panels/capabilities';
+import { mountConvert } from './panels/convert';
+import { mountFilters } from './panels/filters';
+import { mountLive } from './panels/live';
+import { mountThumbnails } from './panels/thumbnails';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const form = $<HTMLFormElement>('form');
-const planEl = $('plan');
-const status = $('status');
-const progress = $<HTMLProgressElement>('progress');
-const startBtn = $<HTMLButtonElement>('start');
-const cancelBtn = $<HTMLButtonElement>('cancel');
-let input: Blob | null = null;
-let running: AbortController | null = null;
+const PANELS: Record<string, (root: HTMLElement) => void> = {
+  convert: mountConvert,
+  filters: mountFilters,
+  thumbnails: mountThumbnails,
+  live: mountLive,
+  capabilities: mountCapabilities,
+};
 
-function options(): TranscodeOptions {
-  const f = new FormData(form);
-  const num = (k: string) => (f.get(k) === '' || f.get(k) === null ? undefined : Number(f.get(k)));
-  const codec = String(f.get('codec'));
-  const audio = String(f.get('audio'));
-  const start = num('start');
-  const end = num('end');
-  return {
-    video: codec === 'none' ? false : { codec: codec as 'avc', height: num('height'), bitrate: num('bitrate') ? num('bitrate')! * 1000 : undefined },
-    audio: audio === 'none' ? false : audio === 'opus' ? { codec: 'opus' } : { codec: 'copy' },
-    trim: start || end ? { start: start ? start * 1e6 : undefined, end: end ? end * 1e6 : undefined } : undefined,
-  };
+const tabs = Array.from(document.querySelectorAll<HTMLButtonElement>('[role="tab"]'));
+const mounted = new Set<string>();
+
+function show(name: string, focus = false): void {
+  if (!(name in PANELS)) name = 'convert';
+  for (const tab of tabs) {
+    const on = tab.dataset.panel === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    document.getElementById(`panel-${tab.dataset.panel}`)!.hidden = !on;
+    if (on && focus) tab.focus();
+  }
+  if (!mounted.has(name)) {
+    mounted.add(name);
+    PANELS[name](document.getElementById(`panel-${name}`)!);
+  }
+  if (location.hash !== `#${name}`) history.replaceState(null, '', `${location.pathname}${location.search}#${name}`);
 }
 
-function describePlan(p: Plan): string {
-  const lines = p.tracks.map((t) => {
-    const i = t.input;
-    const what = t.kind === 'video' ? `${i.codec} ${i.displayWidth}×${i.displayHeight}${i.rotation ? ` (rotated ${i.rotation}°)` : ''}` : `${i.codec} ${i.sampleRate} Hz ${i.numberOfChannels} ch`;
-    const to = t.output ? ` → ${t.output.codec}${t.output.width ? ` ${t.output.width}×${t.output.height}` : ''}` : '';
-    return `#${t.trackId} ${t.kind}: ${what}${to}\n    ${t.action.toUpperCase()} (${t.path ?? '-'}) — ${t.reason}`;
+for (const [i, tab] of tabs.entries()) {
+  tab.addEventListener('click', () => show(tab.dataset.panel!));
+  // WAI-ARIA tabs pattern: arrows move between tabs, Home/End jump to the ends.
+  tab.addEventListener('keydown', (e) => {
+    const to = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : null;
+    if (to === null) return;
+    e.preventDefault();
+    show(tabs[(to + tabs.length) % tabs.length].dataset.panel!, true);
   });
-  return `${p.inputContainer}, ${(p.durationUs / 1e6).toFixed(2)} s\n${lines.join('\n')}`;
 }
-
-function showError(e: unknown) {
-  status.className = 'error';
-  status.textContent = isFramepipeError(e) ? `${e.code}: ${e.message}` : String(e);
-}
-
-async function refreshPlan() {
-  if (!input) return;
-  try {
-    planEl.textContent = describePlan(await plan(input, options()));
-    planEl.className = '';
-    startBtn.disabled = false;
-  } catch (e) {
-    planEl.textContent = isFramepipeError(e) ? `${e.code}: ${e.message}` : String(e);
-    planEl.className = 'error';
-    startBtn.disabled = true;
-  }
-}
-
-function setInput(blob: Blob, name: string) {
-  input = blob;
-  $('input-name').textContent = `${name} — ${(blob.size / 1e6).toFixed(2)} MB`;
-  $<HTMLElement>('result').hidden = true;
-  void refreshPlan();
-}
-
-$<HTMLInputElement>('file').addEventListener('change', (e) => {
-  const f = (e.target as HTMLInputElement).files?.[0];
-  if (f) setInput(f, f.name);
-});
-const drop = $('drop');
-drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
-  e.preventDefault();
-  drop.classList.remove('over');
-  const f = e.dataTransfer?.files[0];
-  if (f) setInput(f, f.name);
-});
-$('use-sample').addEventListener('click', async () => {
-  const res = await fetch('/sample-flower-640x360.mp4');
-  setInput(await res.blob(), 'sample-flower-640x360.mp4');
-});
-form.addEventListener('change', () => void refreshPlan());
-
-startBtn.addEventListener('click', async () => {
-  if (!input) return;
-  running = new AbortController();
-  startBtn.disabled = true;
-  cancelBtn.disabled = false;
-  status.className = 'muted';
-  progress.value = 0;
-  try {
-    const r = await transcode(input, {
-      ...options(),
-      signal: running.signal,
-      onProgress: (p) => {
-        progress.value = p.fraction;
-        status.textContent = `${p.framesDone}/${p.framesTotal || '?'} frames · ${p.fps.toFixed(1)} fps · ETA ${Number.isFinite(p.etaSeconds) ? p.etaSeconds.toFixed(1) + ' s' : '…'}`;
-      },
-    });
-    const url = URL.createObjectURL(r.blob);
-    $<HTMLVideoElement>('before').src = URL.createObjectURL(input);
-    $<HTMLVideoElement>('after').src = url;
-    $<HTMLAnchorElement>('download').href = url;
-    const s = r.stats;
-    $('summary').textContent = `${(r.blob.size / 1e6).toFixed(2)} MB · ${s.framesOut} frames · ${s.fps.toFixed(1)} fps · ${(s.wallTimeMs / 1000).toFixed(2)} s · encoder ${s.videoEncoder?.codec ?? 'none'}`;
-    $<HTMLElement>('result').hidden = false;
-    status.textContent = 'Done.';
-  } catch (e) {
-    showError(e);
-  } finally {
-    running = null;
-    startBtn.disabled = false;
-    cancelBtn.disabled = true;
-  }
-});
-cancelBtn.addEventListener('click', () => running?.abort());
+window.addEventListener('hashchange', () => show(location.hash.slice(1)));
+show(location.hash.slice(1));
