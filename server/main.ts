@@ -132,6 +132,8 @@ if (opts.webtransportPort !== undefined) {
   });
 }
 const wtStatusUrl = wt?.statusUrl;
+// Registered before the HTTP server starts: a failed bind must not leave the Deno child running.
+process.on('exit', () => wt?.process.kill('SIGTERM'));
 
 const server = await startIngestServer({
   port: opts.port,
@@ -161,4 +163,3 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
-process.on('exit', () => wt?.process.kill('SIGTERM'));
