@@ -114,3 +114,15 @@ test('the main entry never fetches ffmpeg assets for an MP4 job', async ({ harne
   expect(urls.some((u) => u.includes('/media/'))).toBe(true); // the listener saw the job's requests
   expect(urls.filter((u) => /ffmpeg|backends\//.test(u))).toEqual([]);
 });
+
+test('abort during ffmpeg.wasm decode: progress moved first, then ABORTED fast with nothing leaked', async ({ harness }) => {
+  test.setTimeout(180_000);
+  const r = await run(harness, { input: '/media/hevc-hev1-aac_1920x1080p30_10s.mp4', abortAfterFraction: 0.2, options: { video: { codec: 'avc', height: 720 } } });
+  expect(r.error?.code).toBe('ABORTED');
+  const fractions = r.progress.map((p: { fraction: number }) => p.fraction);
+  expect(fractions.length).toBeGreaterThanOrEqual(2);
+  expect(Math.max(...fractions)).toBeGreaterThanOrEqual(0.2);
+  expect(Math.max(...fractions)).toBeLessThan(0.9); // stopped well before the end
+  const res = r.error!.details.resources;
+  expect(res.videoFramesClosed).toBe(res.videoFramesCreated);
+});
