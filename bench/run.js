@@ -13,6 +13,7 @@ import { launchBrowser, openBenchPage, runInPage } from './lib/browser.js';
 import { startMemorySampler } from './lib/memory.js';
 import { ffmpegTranscode, makeLooped, probe, psnr, toolVersions, validate } from './lib/ffmpeg.js';
 import { fmt, median, ratio, table } from './lib/report.js';
+import { runLiveBench } from './lib/live.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -39,7 +40,7 @@ const SYSTEMS = [
   { id: 'ffmpeg-veryfast', kind: 'native', transcode: true, preset: 'veryfast', label: 'native ffmpeg x264 veryfast' },
   { id: 'ffmpeg-ultrafast', kind: 'native', transcode: true, preset: 'ultrafast', label: 'native ffmpeg x264 ultrafast' },
 ];
-const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'filters', 'fallback', 'memory'];
+const ALL_IDS = [...SYSTEMS.map((s) => s.id), 'filters', 'fallback', 'memory', 'live'];
 /** The ffmpeg.wasm fallback jobs: framepipe's hybrid path vs pure ffmpeg.wasm (single- and multi-thread core). */
 const FALLBACK_JOBS = [
   { id: 'hevc', label: 'HEVC 1080p30 10 s → 720p H.264', file: resolve(ROOT, '../shared/media/hevc-hev1-aac_1920x1080p30_10s.mp4') },
@@ -63,6 +64,10 @@ const HELP = `Usage: node bench/run.js [options]   (build first: npx vite build)
                     (default framepipe)
   --input FILE      input clip (default ${basename(DEFAULT_INPUT)})
   --timeout S       per-run timeout in seconds for in-page runs (default 300)
+  --live-duration S         live: length of the long upload stream (memory, throughput), seconds (default 300)
+  --live-latency-seconds S  live: length of each latency session (default 20)
+  --live-rendition-seconds S live: measured seconds per rendition count (default 10)
+  --live-max-renditions N   live: stop adding renditions here (default 6)
   --skip-psnr       skip the PSNR check of one output per system (saves ~10 s per system)
   --headed          show the browser window
   -h, --help        this text
@@ -79,6 +84,10 @@ function parseCli() {
       input: { type: 'string', default: DEFAULT_INPUT },
       timeout: { type: 'string', default: '300' },
       'skip-psnr': { type: 'boolean', default: false },
+      'live-duration': { type: 'string', default: '300' },
+      'live-latency-seconds': { type: 'string', default: '20' },
+      'live-rendition-seconds': { type: 'string', default: '10' },
+      'live-max-renditions': { type: 'string', default: '6' },
       headed: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,6 +114,12 @@ function parseCli() {
     input: resolve(values.input),
     timeoutMs: Number(values.timeout) * 1000,
     skipPsnr: values['skip-psnr'],
+    live: {
+      durationSec: Number(values['live-duration']),
+      latencySec: Number(values['live-latency-seconds']),
+      renditionSec: Number(values['live-rendition-seconds']),
+      maxRenditions: Math.floor(Number(values['live-max-renditions'])),
+    },
     headed: values.headed,
   };
 }
@@ -137,7 +152,7 @@ async function main() {
   /** @type {Record<string, string>} systems that couldn't run at all, with the reason */
   const skipped = {};
   const noDist = 'dist/framepipe.js missing (run `npx vite build`)';
-  for (const id of ['framepipe', 'framepipe-filtered', 'filters', 'fallback']) if (opts.only.includes(id) && !haveDist) skipped[id] = noDist;
+  for (const id of ['framepipe', 'framepipe-filtered', 'filters', 'fallback', 'live']) if (opts.only.includes(id) && !haveDist) skipped[id] = noDist;
   const memSystems = opts.only.includes('memory') ? opts.memSystems : [];
   if (memSystems.includes('framepipe') && !haveDist) skipped['memory-framepipe'] = noDist;
   const selected = SYSTEMS.filter((s) => opts.only.includes(s.id) && !skipped[s.id]);
@@ -176,6 +191,9 @@ async function main() {
 
   const doFilters = opts.only.includes('filters') && !skipped.filters;
   const doFallback = opts.only.includes('fallback') && !skipped.fallback;
+  const doLive = opts.only.includes('live') && !skipped.live;
+  /** @type {any} */
+  let liveBench = null;
   const needBrowser = selected.some((s) => s.kind === 'page') || doMemory || doFilters || doFallback;
   /** @type {any[]} */
   const fallbackRuns = [];
@@ -273,6 +291,18 @@ async function main() {
         }
       }
     }
+
+    if (doLive) {
+      log(`live: fake camera ${1280}x${720}@30 → 720p H.264 2.5 Mbit/s → WebSocket → ingest server (own Chromium with fake-camera flags)`);
+      try {
+        liveBench = await runLiveBench({
+          root: ROOT, genDir: GEN, origin: server.origin, cameraSource: FILTER_INPUT, ...opts.live, headed: opts.headed, timeoutMs: opts.timeoutMs, log,
+        });
+      } catch (e) {
+        errors.live = String(/** @type {any} */ (e)?.message ?? e);
+        log(`  live: ERROR ${errors.live}`);
+      }
+    }
   } finally {
     await chromium?.browser.close();
     await server.close();
@@ -334,7 +364,7 @@ async function main() {
   if (cpu.otherShare > 0.1) {
     log(`WARNING: other processes used ${Math.round(cpu.otherShare * 100)} % of the CPU while the bench ran`);
   }
-  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns });
+  const results = summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns, liveBench });
   const stamp = results.date.replace(/[:.]/g, '-');
   const json = JSON.stringify(results, null, 2);
   writeFileSync(join(RESULTS, `bench-${stamp}.json`), json);
@@ -345,7 +375,7 @@ async function main() {
 
   const bad = Object.keys(errors).length + Object.keys(skipped).length + fallbackRuns.filter((f) => f.problems?.length).length +
     Object.values(results.systems).filter((s) => s.problems.length).length +
-    memory.filter((m) => m.problems.length).length;
+    memory.filter((m) => m.problems.length).length + (liveBench?.problems.length ?? 0);
   process.exitCode = bad ? 1 : 0;
 }
 
@@ -397,7 +427,7 @@ async function memoryRun(chromium, origin, system, clip, src, i, timeoutMs) {
 }
 
 /** Build the results object written to JSON. */
-function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns }) {
+function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, memory, chromium, cpu, filterBench, fallbackRuns, liveBench }) {
   /** @type {Record<string, any>} */
   const systems = {};
   for (const sys of selected) {
@@ -482,6 +512,16 @@ function summarize({ opts, inputProbe, want, selected, runs, errors, skipped, me
       ...filterBench,
     } : undefined,
     memory: memorySummary,
+    live: liveBench ? {
+      method: 'fake camera (3 s of a real 1280x720 clip at 30 fps, looped by Chromium) → createLivePipeline (worker, OpenH264 realtime) → ' +
+        'WebSocketUploader → ingest server child process on 127.0.0.1 (--no-fsync). Glass→ACK = frame reaches the live engine → ' +
+        'the server acknowledged the fragment holding it (first / last frame of each fragment; first 3 s not counted). ' +
+        'Renditions: N × 720p 2.5 Mbit/s, and a ladder 720p/540p/360p/270p/180p/144p (first N), sustained fps = frames encoded per rendition over the measured seconds. ' +
+        'Memory: VmRSS of all Chromium child processes (/proc; without Chromium\'s own on-device-model service, which may start mid-run) ' +
+        'and V8 used heap + ArrayBuffer backing stores of page + workers (CDP) every 5 s; first vs last window means.',
+      config: opts.live,
+      ...liveBench,
+    } : undefined,
     errors,
     skipped,
   };
@@ -620,7 +660,56 @@ function printReport(r) {
       }
     }
   }
+  if (r.live) printLive(r.live);
   for (const [id, e] of Object.entries(r.errors)) log(`ERROR ${id}: ${e}`);
+}
+
+/** The `live` section's tables. */
+function printLive(l) {
+  log('\nlive: ' + l.method);
+  log(table(l.latency, [
+    ['fragments', 'label'],
+    ['glass→ack first p50 ms', (x) => fmt(x.firstFrameToAckMs?.p50, 0), 'r'],
+    ['p95', (x) => fmt(x.firstFrameToAckMs?.p95, 0), 'r'],
+    ['last p50 ms', (x) => fmt(x.lastFrameToAckMs?.p50, 0), 'r'],
+    ['p95', (x) => fmt(x.lastFrameToAckMs?.p95, 0), 'r'],
+    ['send→ack p50', (x) => fmt(x.sendToAckMs?.p50, 1), 'r'],
+    ['frames/frag', (x) => (x.fragments ? fmt(x.framesEncoded / x.fragments, 2) : '-'), 'r'],
+    ['fps out', (x) => fmt(x.fpsOutMid), 'r'],
+    ['dropped', (x) => (x.framesEncoded === undefined ? '-' : `${x.framesDroppedEncoder}+${x.framesDroppedBackpressure}`), 'r'],
+    ['other CPU', (x) => (x.otherCpu === undefined ? '-' : pct(x.otherCpu)), 'r'],
+    ['check', (x) => check(x.problems)],
+  ]));
+  log(table(l.renditions, [
+    ['renditions', (x) => `${x.series} ${x.n}`],
+    ['sizes', (x) => x.sizes?.join('+') ?? '-'],
+    ['min fps', (x) => fmt(x.minFps), 'r'],
+    ['fps per rendition', (x) => x.fpsPerRendition?.map((v) => fmt(v)).join(' ') ?? '-'],
+    ['camera fps', (x) => fmt(x.fpsIn), 'r'],
+    ['dropped (encoder queue)', (x) => x.droppedEncoder?.join(' ') ?? '-'],
+    ['encode ms', (x) => x.encodeMs?.map((e) => fmt(e.mean)).join(' ') ?? '-'],
+    ['other CPU', (x) => (x.otherCpu === undefined ? '-' : pct(x.otherCpu)), 'r'],
+
+    ['check', (x) => check(x.problems)],
+  ]));
+  log(`max renditions sustained at ≥ 29 fps: ${Object.entries(l.maxRenditions30fps ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const g = l.long;
+  if (g?.memory) {
+    const m = g.memory;
+    log(`long stream ${g.durationSec} s: ${g.framesEncoded} frames (${fmt(g.fps)} fps), upload ${fmt(g.uploadMbps, 2)} Mbit/s, ${g.acks} acks, ` +
+      `send→ack p50 ${fmt(g.sendToAckMs?.p50, 1)} / p95 ${fmt(g.sendToAckMs?.p95, 1)} ms, dropped ${g.dropped.encoder}+${g.dropped.backpressure}, ` +
+      `server ${g.server?.frames ?? '-'} frames, other processes ${pct(g.otherCpu ?? 0)} CPU; check: ${check(g.problems)}`);
+    log(table(['rssMb', 'rendererMb', 'pageHeapMb', 'workerHeapMb', 'buffersMb'].map((k) => ({ k })), [
+      ['memory (MB)', 'k'],
+      [`first ${m.windowSec} s mean`, (x) => fmt(m.first[x.k].mean), 'r'],
+      [`last ${m.windowSec} s mean`, (x) => fmt(m.last[x.k].mean), 'r'],
+      ['first max', (x) => fmt(m.first[x.k].max), 'r'],
+      ['last max', (x) => fmt(m.last[x.k].max), 'r'],
+      ['Δ mean', (x) => fmt(m.last[x.k].mean - m.first[x.k].mean), 'r'],
+    ]));
+  } else if (g) {
+    log(`long stream: ${check(g.problems)}`);
+  }
 }
 
 const TOOLS = await toolVersions();

@@ -6,6 +6,8 @@
  * @typedef {{ ms: number, frames?: number, bytes?: number, uploaded?: string, detail?: object }} RunResult
  */
 
+import { liveSystems } from './live-bench.js';
+
 /** Module each system needs (bare specifiers resolved by the import map in index.html). */
 const loaders = {
   framepipe: () => import('framepipe'),
@@ -17,6 +19,7 @@ const loaders = {
 const moduleOf = {
   framepipe: 'framepipe', 'framepipe-filtered': 'framepipe', filters: 'framepipe', mediabunny: 'mediabunny', decode: 'mp4box',
   'fallback-framepipe': 'framepipe', 'fallback-ffmpegwasm': 'ffmpeg',
+  'live-latency': 'framepipe', 'live-renditions': 'framepipe', 'live-long': 'framepipe',
 };
 
 /** @type {Record<string, any>} */
@@ -315,6 +318,9 @@ function demuxVideo(buf, { createFile, MP4BoxBuffer, DataStream }) {
     samples,
   };
 }
+
+// The `live` section's sessions (live-bench.js) get the framepipe module as their first argument.
+for (const [id, fn] of Object.entries(liveSystems)) systems[id] = async (a) => fn(await load('framepipe'), a);
 
 /** @param {string} system */
 async function benchLoad(system) {

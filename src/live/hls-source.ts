@@ -3,11 +3,17 @@
  * played frames into a MediaStream, which goes the camera's way (MediaStreamTrackProcessor → worker). hls.js is
  * loaded only when this is used (separate chunk).
  */
+import { hlsPassthrough, type HlsPassthrough, type HlsPassthroughOptions } from './hls-passthrough';
 import { liveError } from './live-errors';
 import { mediaStreamSource, type LiveSource } from './sources';
 
-/** Options of {@link hlsSource}. */
+/** Options of {@link hlsSource} in passthrough mode: see {@link HlsPassthroughOptions}. */
+export type HlsPassthroughSourceOptions = HlsPassthroughOptions & { mode: 'passthrough' };
+
+/** Options of {@link hlsSource} (decode mode, the default). */
 export interface HlsSourceOptions {
+  /** `decode` (default): frames for a live pipeline. `passthrough`: see {@link hlsPassthrough}. */
+  mode?: 'decode';
   /** Element to play into (default: a new detached muted `<video>`). */
   video?: HTMLVideoElement;
   /** Take the stream's audio too (default false). */
@@ -22,7 +28,21 @@ export interface HlsSourceOptions {
  * @throws FramepipeError `SOURCE_ERROR` when MSE/hls.js is unavailable, the playlist fails to load (fatal hls.js
  *   error, `details.hlsDetails`), or no frame plays within `startTimeoutMs`.
  */
-export async function hlsSource(url: string | URL, options: HlsSourceOptions = {}): Promise<LiveSource> {
+export async function hlsSource(url: string | URL, options: HlsPassthroughSourceOptions): Promise<HlsPassthrough>;
+export async function hlsSource(url: string | URL, options?: HlsSourceOptions): Promise<LiveSource>;
+/**
+ * `mode: 'passthrough'` returns an {@link HlsPassthrough} (not started): the stream's own encoded segments as
+ * fragments, no decoding — attach consumers to it, then `start()`. Same as {@link hlsPassthrough}.
+ */
+export async function hlsSource(url: string | URL, options: HlsSourceOptions | HlsPassthroughSourceOptions = {}): Promise<LiveSource | HlsPassthrough> {
+  if (options.mode === 'passthrough') {
+    const { mode: _mode, ...rest } = options;
+    return hlsPassthrough(url, rest);
+  }
+  return hlsDecodeSource(url, options);
+}
+
+async function hlsDecodeSource(url: string | URL, options: HlsSourceOptions): Promise<LiveSource> {
   const { default: Hls } = await import('hls.js');
   if (!Hls.isSupported()) throw liveError('SOURCE_ERROR', 'hls.js is not supported here (no Media Source Extensions).');
   const video = options.video ?? document.createElement('video');

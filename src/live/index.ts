@@ -3,7 +3,11 @@
  * uploaders (docs/live.md). Re-exported from the package root.
  */
 export { cameraSource, displaySource, fileSource, mediaStreamSource, type LiveSource, type CameraSourceOptions, type FileSourceOptions } from './sources';
-export { hlsSource, type HlsSourceOptions } from './hls-source';
+export { hlsSource, type HlsSourceOptions, type HlsPassthroughSourceOptions } from './hls-source';
+export {
+  hlsPassthrough, HlsPassthrough, type HlsPassthroughOptions, type HlsPassthroughEvents, type HlsPassthroughState, type PassthroughStats,
+  type PassthroughSourceStats, type PassthroughTrackInfo,
+} from './hls-passthrough';
 export { createLivePipeline, LivePipeline, type LiveStats, type LivePipelineEvents, type LivePipelineState, type FragmentInfo } from './live-pipeline';
 export type { FragmentConsumer, ConsumerPolicy, ConsumerOptions, ConsumerStats, ConsumerHandle } from './fanout';
 export { Recorder, type RecorderOptions, type RecordingResult, type RecordedFragment } from './recorder';

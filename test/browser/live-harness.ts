@@ -152,4 +152,32 @@ async function liveStop() {
   }));
 }
 
-Object.assign(window, { live, liveStart, liveStats, liveDrop, liveDropAfterNextFragment, liveStop, liveHarnessReady: true });
+/**
+ * Cuts the connection at a moment when a fragment has been sent but not yet acknowledged, so the resume must
+ * re-send it. Polls the uploader's stats through a MessageChannel loop (sub-millisecond, unlike clamped timers).
+ * Resolves with the unacked count at the cut, or -1 if no such moment came within `timeoutMs`.
+ */
+function liveDropWhileUnacked(label: string, timeoutMs = 5000): Promise<number> {
+  const c = session?.consumers.get(label) as live.IngestUploader | undefined;
+  if (!c) throw new Error(`no uploader ${label}`);
+  const end = performance.now() + timeoutMs;
+  const ch = new MessageChannel();
+  return new Promise((resolve) => {
+    ch.port1.onmessage = () => {
+      const st = c.stats();
+      if (st.state === 'connected' && st.unackedFragments > 0 && st.unsentBytes === 0) {
+        c.dropConnection();
+        ch.port1.close();
+        resolve(st.unackedFragments);
+      } else if (performance.now() > end) {
+        ch.port1.close();
+        resolve(-1);
+      } else {
+        ch.port2.postMessage(0);
+      }
+    };
+    ch.port2.postMessage(0);
+  });
+}
+
+Object.assign(window, { live, liveStart, liveStats, liveDrop, liveDropAfterNextFragment, liveDropWhileUnacked, liveStop, liveHarnessReady: true });

@@ -246,7 +246,7 @@ test('recording + slow preview + upload at once, two renditions: preview drops G
   expect(errors).toEqual([]);
 });
 
-test('faults: 3 connection cuts + 3 server kill/restarts during a 30 s stream â†’ every fragment once, in order, equal to the recording', async ({ page }) => {
+test('faults: 3 connection cuts with unacked fragments + 3 server freeze/kill/restarts during a 30 s stream â†’ every fragment once, in order, equal to the recording', async ({ page }) => {
   test.setTimeout(120_000);
   const errors = await openHarness(page);
   const stream = 'live-faults';
@@ -264,14 +264,18 @@ test('faults: 3 connection cuts + 3 server kill/restarts during a 30 s stream â†
   for (let i = 0; i < 6; i++) {
     await page.waitForTimeout(3000);
     if (i % 2 === 0) {
-      await page.evaluate(() => (window as any).liveDropAfterNextFragment('up', 0));
+      // Cut while a sent fragment waits for its ACK: the resume has to re-send it.
+      const unacked = await page.evaluate(() => (window as any).liveDropWhileUnacked('up', 5000));
+      expect(unacked, 'a moment with a sent, unacknowledged fragment').toBeGreaterThan(0);
       await page.waitForTimeout(700);
-      faults.push(`cut@${Date.now() - t0}`);
+      faults.push(`cut with ${unacked} unacked@${Date.now() - t0}`);
     } else {
+      // Frozen first: fragments keep being sent and are never stored, so after the kill the resume must re-send.
+      server.pause();
+      await new Promise((r) => setTimeout(r, 1200));
       await server.kill();
-      await new Promise((r) => setTimeout(r, 500));
       await server.restart();
-      faults.push(`kill+restart@${Date.now() - t0}`);
+      faults.push(`freeze+kill+restart@${Date.now() - t0}`);
     }
   }
   await page.waitForTimeout(Math.max(0, 30_000 - (Date.now() - t0)));
@@ -285,6 +289,7 @@ test('faults: 3 connection cuts + 3 server kill/restarts during a 30 s stream â†
   expect(r.events.filter((e: any) => e.type === 'finished')).toHaveLength(1);
   const up = r.stats.consumers.find((c: any) => c.label === 'up').details;
   expect(up.reconnects).toBeGreaterThanOrEqual(6);
+  expect(up.resends, 'fragments re-sent after cuts').toBeGreaterThanOrEqual(3);
   const eng = r.stats.engine;
   expect(r.recordings.rec.fragments.length).toBe(eng.renditions[0].fragments);
   expect(r.recordings.rec.durationUs).toBeGreaterThan(28_000_000);

@@ -24,6 +24,8 @@ export interface ServerProcess {
   readonly log: string[];
   /** SIGKILLs the process and waits for its exit. */
   kill(): Promise<void>;
+  /** SIGSTOPs the process: connections stay open, nothing is read, stored or acknowledged. */
+  pause(): void;
   /** Starts it again on the same port and root. */
   restart(): Promise<void>;
   /** SIGTERM, wait for exit. */
@@ -86,6 +88,9 @@ export async function startServerProcess(options: Options): Promise<ServerProces
     async kill() {
       child.kill('SIGKILL');
       await waitExit(child);
+    },
+    pause() {
+      child.kill('SIGSTOP');
     },
     async restart() {
       ({ child } = await launch(options, port, log));
