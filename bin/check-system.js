@@ -9,8 +9,10 @@ if (!existsSync(chromium)) missing.push(`Chromium (expected at ${chromium}; set 
 for (const tool of ['ffmpeg', 'ffprobe']) {
   try { execFileSync(tool, ['-version'], { stdio: 'ignore' }); } catch { missing.push(tool); }
 }
+// The WebTransport ingest server makes its self-signed certificate with openssl.
+try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { missing.push('openssl'); }
 if (missing.length) {
   console.error(`framepipe: missing system packages: ${missing.join(', ')}.`);
-  console.error('Install them with:  sudo apt-get install -y chromium ffmpeg');
+  console.error('Install them with:  sudo apt-get install -y chromium ffmpeg openssl');
   process.exit(1);
 }
