@@ -19,6 +19,13 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
   },
+  // Real-time capture tests (fake camera at 30 fps) judge frame rates: they run last and alone, one file after
+  // the other, so the CPU-heavy tests of the main project cannot starve the capture.
+  projects: [
+    { name: 'main', testIgnore: [/(^|\/)live\.spec\.ts$/, /(^|\/)demo-live\.spec\.ts$/] },
+    { name: 'realtime', testMatch: /(^|\/)live\.spec\.ts$/, dependencies: ['main'] },
+    { name: 'realtime-demo', testMatch: /(^|\/)demo-live\.spec\.ts$/, dependencies: ['realtime'] },
+  ],
   webServer: {
     command: `npx vite --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}/test/browser/harness.html`,

@@ -45,48 +45,27 @@ async function upload(name, blob) {
 /** @param {unknown} v JSON-safe copy (stats objects may hold Maps, class instances, …). */
 const plain = (v) => JSON.parse(JSON.stringify(v ?? null));
 
+/**
+ * `transcode(src)` to width×height H.264 at `bitrate`, AAC copied, plus `extra` options; times the call only.
+ * @param {RunArgs} args
+ * @param {object} [extra]
+ */
+async function timedTranscode({ src, out, width, height, bitrate }, extra = {}) {
+  const { transcode } = await load('framepipe');
+  const t0 = performance.now();
+  const r = await transcode(src, { container: 'mp4', video: { codec: 'avc', width, height, bitrate }, audio: { codec: 'copy' }, ...extra });
+  const ms = performance.now() - t0;
+  const blob = /** @type {Blob} */ (r.blob);
+  return { ms, frames: r.stats?.framesOut, bytes: blob.size, uploaded: out ? await upload(out, blob) : undefined, detail: { stats: plain(r.stats) } };
+}
+
 /** @type {Record<string, (a: RunArgs) => Promise<RunResult>>} */
 const systems = {
   /** framepipe's public API, exactly as an app would call it. */
-  async framepipe({ src, out, width, height, bitrate }) {
-    const { transcode } = await load('framepipe');
-    const t0 = performance.now();
-    const r = await transcode(src, {
-      container: 'mp4',
-      video: { codec: 'avc', width, height, bitrate },
-      audio: { codec: 'copy' },
-    });
-    const ms = performance.now() - t0;
-    const blob = /** @type {Blob} */ (r.blob);
-    return {
-      ms,
-      frames: r.stats?.framesOut,
-      bytes: blob.size,
-      uploaded: out ? await upload(out, blob) : undefined,
-      detail: { stats: plain(r.stats) },
-    };
-  },
+  framepipe: (a) => timedTranscode(a),
 
   /** The same job with the 3-filter chain in the pipeline (auto backend): the filter stage's cost in a transcode. */
-  async 'framepipe-filtered'({ src, out, width, height, bitrate }) {
-    const { transcode } = await load('framepipe');
-    const t0 = performance.now();
-    const r = await transcode(src, {
-      container: 'mp4',
-      video: { codec: 'avc', width, height, bitrate },
-      audio: { codec: 'copy' },
-      filters: filterChain(width, height),
-    });
-    const ms = performance.now() - t0;
-    const blob = /** @type {Blob} */ (r.blob);
-    return {
-      ms,
-      frames: r.stats?.framesOut,
-      bytes: blob.size,
-      uploaded: out ? await upload(out, blob) : undefined,
-      detail: { stats: plain(r.stats) },
-    };
-  },
+  'framepipe-filtered': (a) => timedTranscode(a, { filters: filterChain(a.width, a.height) }),
 
   /**
    * Filter backends alone, through the public createFilterPipeline: real width×height frames of `src` (decoded,

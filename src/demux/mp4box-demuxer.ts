@@ -1,6 +1,15 @@
-import { createFile, DataStream, Endianness, MP4BoxBuffer, type ISOFile, type Movie, type Sample, type Track } from 'mp4box';
+import { createFile, DataStream, Endianness, Log, MP4BoxBuffer, type ISOFile, type Movie, type Sample, type Track } from 'mp4box';
 import { FramepipeError, throwIfAborted } from '../errors';
 import type { ByteSource, DemuxedSample, DemuxedTrack, Demuxer } from '../types/stages';
+
+// mp4box.js prints recoverable parse problems that belong to no file (e.g. the QuickTime `©mak` atom in iPhone MOVs:
+// "Invalid box type") with console.error, and its log level cannot go higher. framepipe bundles its own copy, so
+// those go to console.debug; errors tied to a file still reach our `onError` handler.
+const mp4boxError = Log.error.bind(Log);
+Log.error = (module: string, msg?: string, isofile?: ISOFile) => {
+  if (isofile?.onError) mp4boxError(module, msg, isofile);
+  else console.debug(`[mp4box ${module}]`, msg);
+};
 
 /** Bytes per read. Large enough to keep request overhead low, small enough to keep memory flat. */
 const READ_CHUNK = 1 << 20;

@@ -15,9 +15,6 @@ export const test = base.extend<{ watch: ConsoleWatch }>({
     const watch: ConsoleWatch = { errors: [] };
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
-      // mp4box.js logs unknown boxes of real camera files (QuickTime '©mak' metadata) through console.error from
-      // framepipe's demuxer; the page cannot turn that logger down through the public API (reported upstream).
-      if (/\[BoxParser\] Invalid box type/.test(m.text())) return;
       watch.errors.push(`console.error: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', (e) => watch.errors.push(`pageerror: ${String(e)}`));
