@@ -1,4 +1,4 @@
-import { openDemuxer } from './demux/open-demuxer';
+import { openInput } from './pipeline/open-input';
 import { FramepipeError, throwIfAborted } from './errors';
 import { fitOutput } from './filter/fit';
 import { FilterHost } from './filter/filter-host';
@@ -17,17 +17,33 @@ export interface FramesOptions {
   /** Filters applied to each (upright) frame; see `TranscodeOptions.filters`. */
   filters?: Filter[];
   filterBackend?: FilterBackendChoice;
+  /**
+   * `auto` (default): containers mp4box.js cannot read (WebM, MKV, MPEG-TS, FLV, …) are remuxed by the ffmpeg.wasm
+   * fallback first, as in `transcode` (the whole file is read once). The codec must still be one WebCodecs decodes
+   * here. Timestamps of such inputs count from the container's start (its earliest stream at 0, as ffmpeg
+   * remuxes). `never`: MP4/MOV only.
+   */
+  fallback?: 'auto' | 'never';
   signal?: AbortSignal;
 }
 
-async function openVideo(input: MediaInput, signal?: AbortSignal): Promise<{ demuxer: Demuxer; track: DemuxedTrack; bytesRead: () => number }> {
-  const { source, demuxer } = await openDemuxer(input, signal);
-  const track = demuxer.tracks.find((t) => t.kind === 'video' && t.video);
-  if (!track) throw new FramepipeError('NO_TRACKS', 'The input has no video track.');
-  const cfg = track.decoderConfig as VideoDecoderConfig;
-  const ok = (await VideoDecoder.isConfigSupported(cfg).catch(() => ({ supported: false }))).supported;
-  if (!ok) throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${track.codec}.`, { codec: track.codec });
-  return { demuxer, track, bytesRead: () => source.bytesRead };
+/** Opens the first video track for WebCodecs decoding; `close()` stops any ffmpeg.wasm engine the open loaded. */
+async function openVideo(input: MediaInput, fallback: 'auto' | 'never' = 'auto', signal?: AbortSignal): Promise<{ demuxer: Demuxer; track: DemuxedTrack; bytesRead: () => number; close: () => void }> {
+  const opened = await openInput(input, { fallback, signal });
+  try {
+    const { source, demuxer } = opened;
+    const track = demuxer.tracks.find((t) => t.kind === 'video' && t.video);
+    if (!track) throw new FramepipeError('NO_TRACKS', 'The input has no video track.');
+    const cfg = track.decoderConfig as VideoDecoderConfig | null;
+    const ok = cfg !== null && (await VideoDecoder.isConfigSupported(cfg).catch(() => ({ supported: false }))).supported;
+    if (!ok) {
+      throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${track.codec} (frame access does not use the ffmpeg.wasm decoder; transcode() does).`, { codec: track.codec });
+    }
+    return { demuxer, track, bytesRead: () => source.bytesRead, close: () => opened.close() };
+  } catch (e) {
+    opened.close();
+    throw e;
+  }
 }
 
 function displaySize(t: DemuxedTrack): [number, number] {
@@ -51,7 +67,7 @@ export async function* frames(input: MediaInput, options: FramesOptions = {}): A
   const { signal } = options;
   const start = options.start ?? 0;
   const end = options.end ?? Infinity;
-  const { demuxer, track } = await openVideo(input, signal);
+  const { demuxer, track, close } = await openVideo(input, options.fallback, signal);
   const [dw, dh] = displaySize(track);
   const rotation = track.video!.rotation;
   const ledger = new ResourceLedger();
@@ -108,6 +124,7 @@ export async function* frames(input: MediaInput, options: FramesOptions = {}): A
     if (decoder.state !== 'closed') decoder.close();
     host?.close();
     ledger.closeAll();
+    close();
   }
 }
 
@@ -142,6 +159,8 @@ export interface ThumbnailOptions {
   type?: ThumbnailType;
   /** 0..1 for JPEG/WebP. Default 0.85. */
   quality?: number;
+  /** As {@link FramesOptions.fallback}. */
+  fallback?: 'auto' | 'never';
   signal?: AbortSignal;
 }
 
@@ -154,7 +173,16 @@ export interface ThumbnailOptions {
  */
 export async function thumbnails(input: MediaInput, at: { count: number } | { timestamps: number[] }, options: ThumbnailOptions = {}): Promise<ThumbnailSet> {
   const { signal } = options;
-  const { demuxer, track, bytesRead } = await openVideo(input, signal);
+  const { demuxer, track, bytesRead, close } = await openVideo(input, options.fallback, signal);
+  try {
+    return await thumbnailsOf(demuxer, track, at, options, bytesRead);
+  } finally {
+    close();
+  }
+}
+
+async function thumbnailsOf(demuxer: Demuxer, track: DemuxedTrack, at: { count: number } | { timestamps: number[] }, options: ThumbnailOptions, bytesRead: () => number): Promise<ThumbnailSet> {
+  const { signal } = options;
   const duration = track.durationUs || demuxer.durationUs;
   let times: number[];
   if ('count' in at) {

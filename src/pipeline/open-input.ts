@@ -99,15 +99,54 @@ function engineLoader(opts: OpenInputOptions): { get(): Promise<FfmpegEngine>; l
  */
 class FallbackDemuxer implements Demuxer {
   readonly tracks: DemuxedTrack[];
-  constructor(readonly container: string, readonly durationUs: number, private readonly inner: Demuxer | null, extra: DemuxedTrack[]) {
+  #used = false;
+  /** `reopen`: a fresh mp4box.js demuxer over the same remux output (its samples are released as they are read). */
+  constructor(readonly container: string, readonly durationUs: number, private readonly inner: Demuxer | null, extra: DemuxedTrack[], private readonly reopen: () => Promise<Demuxer>) {
     this.tracks = [...(inner?.tracks ?? []), ...extra];
   }
 
   async *samples(trackIds: number[], opts?: { startUs?: number; signal?: AbortSignal }): AsyncIterable<DemuxedSample> {
     const own = new Set(this.inner?.tracks.map((t) => t.id));
     const ids = trackIds.filter((id) => own.has(id));
-    if (this.inner && ids.length) yield* this.inner.samples(ids, opts);
+    if (!this.inner || !ids.length) return;
+    // The remux output is a fragmented MP4 in memory whose moov lists no samples: mp4box.js cannot seek in it, so
+    // scan from the start instead (the Demuxer contract: video from the keyframe at or before startUs).
+    const videoIds = new Set(this.inner.tracks.filter((t) => t.kind === 'video').map((t) => t.id));
+    const demuxer = this.#used ? await this.reopen() : this.inner;
+    this.#used = true;
+    yield* scanFrom(demuxer.samples(ids, { signal: opts?.signal }), opts?.startUs ?? 0, videoIds);
   }
+}
+
+/** Audio pre-roll kept before the start (decoders and the lanes' own trimming need a little). */
+const SCAN_AUDIO_PREROLL_US = 200_000;
+
+/**
+ * Samples from the start of a stream, as if it had been seeked to `startUs`: per video track, from the last
+ * keyframe with a presentation time ≤ `startUs` (one GOP of coded samples is buffered to find it); other tracks from
+ * shortly before `startUs`.
+ */
+async function* scanFrom(all: AsyncIterable<DemuxedSample>, startUs: number, videoIds: Set<number>): AsyncIterable<DemuxedSample> {
+  if (startUs <= 0) { yield* all; return; }
+  const gop = new Map<number, DemuxedSample[]>();
+  const started = new Set<number>();
+  for await (const s of all) {
+    if (!videoIds.has(s.trackId)) {
+      if (s.timestamp + s.duration > startUs - SCAN_AUDIO_PREROLL_US) yield s;
+      continue;
+    }
+    if (started.has(s.trackId)) { yield s; continue; }
+    if (s.key && s.timestamp > startUs) {
+      started.add(s.trackId);
+      yield* gop.get(s.trackId) ?? [];
+      gop.delete(s.trackId);
+      yield s;
+      continue;
+    }
+    if (s.key) gop.set(s.trackId, [s]);
+    else gop.get(s.trackId)?.push(s);
+  }
+  for (const [id, buffered] of gop) if (!started.has(id)) yield* buffered;
 }
 
 /** Synthesised track ids for streams only ffmpeg decodes (clear of mp4box's 1-based ids). */
@@ -176,7 +215,7 @@ export async function openInput(input: MediaInput, opts: OpenInputOptions): Prom
     const durationUs = Math.max(inner?.durationUs ?? 0, probe.durationUs ?? 0, ...extra.map((t) => t.durationUs));
     return {
       source,
-      demuxer: new FallbackDemuxer(kind, durationUs, inner, extra),
+      demuxer: new FallbackDemuxer(kind, durationUs, inner, extra, () => Mp4boxDemuxer.open(new BlobSource(remuxed!), 'mp4', signal)),
       ffmpegSources,
       engine: engine.get,
       loadedEngine: engine.loaded,

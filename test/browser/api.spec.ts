@@ -122,7 +122,8 @@ test('progress: monotonic, ends at 1 with all frames', async ({ harness }) => {
   }
   const last = r.progress.at(-1)!;
   expect(last).toMatchObject({ fraction: 1, framesDone: 600, framesTotal: 600 });
-  expect(r.progress[1].fps).toBeGreaterThan(0);
+  // fps is reported while running (not only at the end); early reports may precede the first encoded frame.
+  expect(r.progress.slice(0, -1).some((p: { fps: number }) => p.fps > 0)).toBe(true);
   expect(Number.isFinite(r.progress[Math.floor(r.progress.length / 2)].etaSeconds)).toBe(true);
 });
 

@@ -112,6 +112,22 @@ test('thumbnails at 10 timestamps match native ffmpeg frames and read a fraction
   expect(single.bytesRead).toBeLessThan(statSync(mediaPath(file)).size / 2);
 });
 
+test('thumbnails of a WebM go through the ffmpeg.wasm remux and match native ffmpeg frames', async ({ harness }) => {
+  const file = 'vp9-opus_bbb_1280x720p60_10s.webm';
+  const ts = [0.3, 4.1, 9.5].map((s) => Math.round(s * 1e6));
+  const r = await harness.evaluate(([f, t]) => (window as any).thumbs(`/media/${f}`, t, 'thumb-webm'), [file, ts] as const);
+  expect(r.items).toHaveLength(3);
+  const pts = videoPts(mediaPath(file));
+  // The remux puts the file's earliest stream (here Opus at -7 ms) at 0: times are relative to the format start.
+  const formatStart = Number(probe(mediaPath(file)).format.start_time);
+  for (let i = 0; i < 3; i++) {
+    const index = pts.filter((p) => p - formatStart <= ts[i] / 1e6 + 1e-6).length - 1;
+    expect(Math.abs(r.items[i].frameTimestamp / 1e6 - (pts[index] - formatStart))).toBeLessThan(0.002);
+    const db = execFileSync('bash', ['-c', `ffmpeg -hide_banner -i "$0" -i "$1" -lavfi "[0:v]select=eq(n\\,${index}),setpts=PTS-STARTPTS,scale=320:180:flags=bicubic,format=yuv420p[r];[1:v]format=yuv420p[o];[o][r]psnr" -f null - 2>&1 | grep -o "average:[0-9.inf]*"`, mediaPath(file), out(`thumb-webm-${i}.png`)], { encoding: 'utf8' });
+    expect(Number(db.split(':')[1].replace('inf', '99'))).toBeGreaterThanOrEqual(30);
+  }
+});
+
 test('thumbnails honour rotation', async ({ harness }) => {
   const r = await harness.evaluate(() => (window as any).thumbs('/media/iphone4s_h264-baseline_aac_rot90cw.mov', [1_000_000], 'rot'));
   expect([r.items[0].width, r.items[0].height]).toEqual([320, 568]);
