@@ -126,3 +126,17 @@ test('abort during ffmpeg.wasm decode: progress moved first, then ABORTED fast w
   const res = r.error!.details.resources;
   expect(res.videoFramesClosed).toBe(res.videoFramesCreated);
 });
+
+test('trim on a remuxed input: the frames of [4 s, 6 s) only, in sync', async ({ harness }) => {
+  test.setTimeout(180_000);
+  const file = 'vp9-opus_bbb_1280x720p60_10s.webm';
+  const r = await run(harness, { input: `/media/${file}`, upload: 'fb-trim.mp4', options: { video: { codec: 'avc', height: 360 }, trim: { start: 4_000_000, end: 6_000_000 } } });
+  expect(r.error).toBeUndefined();
+  const out = resolve(uploadDir, 'fb-trim.mp4');
+  const v = probe(out, true).streams.find((x) => x.codec_type === 'video')!;
+  expect(Math.abs(Number(v.nb_read_frames) - 120)).toBeLessThanOrEqual(1); // 2 s at 60 fps
+  expect(Math.abs(streamSpan(out, 'a') - 2)).toBeLessThanOrEqual(0.05);
+  // The same picture as native ffmpeg's cut of that range (times relative to the container start, -7 ms here).
+  const start = 4 + Number(probe(mediaPath(file)).format.start_time);
+  expect(psnr(out, mediaPath(file), 640, 360, `trim=start=${start}:end=${start + 2},scale=640:360:flags=bicubic`)).toBeGreaterThanOrEqual(30);
+});
