@@ -4,6 +4,7 @@ import { WasmFilterBackend } from '../../src/filter/wasm/wasm-backend';
 import { prepareFilters } from '../../src/filter/prepare';
 import type { FilterChain, PreparedFilter } from '../../src/filter/backend';
 import { frameCounts } from './frame-counter';
+import { errorInfo, i420Frame } from './test-frames';
 
 const counts = frameCounts;
 
@@ -20,22 +21,6 @@ function picture(w: number, h: number, kind: Pattern): Uint8Array {
     px.set([c[0], c[1], c[2], 255], (y * w + x) * 4);
   }
   return px;
-}
-
-/** RGBA → I420, BT.709 limited range (as a decoder would hand it over). */
-function toI420(rgba: Uint8Array, w: number, h: number): Uint8Array {
-  const out = new Uint8Array((w * h * 3) / 2);
-  const yp = out.subarray(0, w * h), up = out.subarray(w * h, (w * h * 5) / 4), vp = out.subarray((w * h * 5) / 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = (y * w + x) * 4;
-    const [r, g, b] = [rgba[i] / 255, rgba[i + 1] / 255, rgba[i + 2] / 255];
-    yp[y * w + x] = Math.round(16 + 219 * (0.2126 * r + 0.7152 * g + 0.0722 * b));
-    if (x % 2 === 0 && y % 2 === 0) {
-      up[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (-0.1146 * r - 0.3854 * g + 0.5 * b));
-      vp[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (0.5 * r - 0.4542 * g - 0.0458 * b));
-    }
-  }
-  return out;
 }
 
 interface InputSpec {
@@ -58,11 +43,8 @@ function makeFrame(s: InputSpec): VideoFrame {
     c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), s.w, s.h), 0, 0);
     return new VideoFrame(c, meta);
   }
-  const init = { codedWidth: s.w, codedHeight: s.h, ...meta };
-  if (s.format === 'I420') {
-    return new VideoFrame(toI420(rgba, s.w, s.h), { ...init, format: 'I420', colorSpace: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false } });
-  }
-  return new VideoFrame(rgba, { ...init, format: 'RGBA' });
+  if (s.format === 'I420') return i420Frame(rgba, s.w, s.h, meta);
+  return new VideoFrame(rgba, { ...meta, codedWidth: s.w, codedHeight: s.h, format: 'RGBA' });
 }
 
 async function readRGBA(f: VideoFrame): Promise<number[]> {
@@ -78,11 +60,6 @@ function drawn(f: VideoFrame): number[] {
   const ctx = c.getContext('2d')!;
   ctx.drawImage(f, 0, 0);
   return Array.from(ctx.getImageData(0, 0, c.width, c.height).data);
-}
-
-function errorInfo(e: unknown) {
-  const err = e as { name?: string; code?: string; message?: string; details?: Record<string, unknown> };
-  return { name: err.name, code: err.code, message: err.message, details: err.details };
 }
 
 interface RunSpec {

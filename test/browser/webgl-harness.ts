@@ -4,6 +4,7 @@ import { WebGLFilterBackend, type WebGLFilterChain } from '../../src/filter/webg
 import { prepareFilters } from '../../src/filter/prepare';
 import type { PreparedFilter } from '../../src/filter/backend';
 import { frameCounts } from './frame-counter';
+import { errorInfo, i420Frame } from './test-frames';
 
 const counts = frameCounts;
 
@@ -28,22 +29,6 @@ function patternRGBA(w: number, h: number, kind: Pattern): Uint8Array {
   return px;
 }
 
-/** RGBA bytes → I420 (BT.709 limited range) for frames like a decoder's. */
-function toI420(rgba: Uint8Array, w: number, h: number): Uint8Array {
-  const out = new Uint8Array(w * h * 3 / 2);
-  const yp = out.subarray(0, w * h), up = out.subarray(w * h, w * h * 5 / 4), vp = out.subarray(w * h * 5 / 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = (y * w + x) * 4;
-    const [r, g, b] = [rgba[i] / 255, rgba[i + 1] / 255, rgba[i + 2] / 255];
-    yp[y * w + x] = Math.round(16 + 219 * (0.2126 * r + 0.7152 * g + 0.0722 * b));
-    if (x % 2 === 0 && y % 2 === 0) {
-      up[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (-0.1146 * r - 0.3854 * g + 0.5 * b));
-      vp[(y / 2) * (w / 2) + x / 2] = Math.round(128 + 224 * (0.5 * r - 0.4542 * g - 0.0458 * b));
-    }
-  }
-  return out;
-}
-
 interface InputSpec {
   w: number; h: number; pattern?: Pattern; format?: 'RGBA' | 'I420';
   timestamp?: number; duration?: number; displayWidth?: number; displayHeight?: number; rotation?: 0 | 90 | 180 | 270;
@@ -51,16 +36,14 @@ interface InputSpec {
 
 function makeFrame(s: InputSpec): VideoFrame {
   const rgba = patternRGBA(s.w, s.h, s.pattern ?? 'pattern');
-  const init = {
-    codedWidth: s.w, codedHeight: s.h, timestamp: s.timestamp ?? 0,
+  const meta = {
+    timestamp: s.timestamp ?? 0,
     ...(s.duration !== undefined ? { duration: s.duration } : {}),
     ...(s.displayWidth ? { displayWidth: s.displayWidth, displayHeight: s.displayHeight } : {}),
     ...(s.rotation ? { rotation: s.rotation } : {}),
   };
-  if (s.format === 'I420') {
-    return new VideoFrame(toI420(rgba, s.w, s.h), { ...init, format: 'I420', colorSpace: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false } });
-  }
-  return new VideoFrame(rgba, { ...init, format: 'RGBA' });
+  if (s.format === 'I420') return i420Frame(rgba, s.w, s.h, meta);
+  return new VideoFrame(rgba, { ...meta, codedWidth: s.w, codedHeight: s.h, format: 'RGBA' });
 }
 
 async function readRGBA(f: VideoFrame): Promise<number[]> {
@@ -82,11 +65,6 @@ async function resolveFilters(filters: Array<Record<string, unknown>>): Promise<
     return { ...rest, image: bitmap };
   }));
   return prepareFilters(raw as never);
-}
-
-function errorInfo(e: unknown) {
-  const err = e as { name?: string; code?: string; message?: string; details?: Record<string, unknown> };
-  return { name: err.name, code: err.code, message: err.message, details: err.details };
 }
 
 interface RunSpec {
