@@ -272,7 +272,11 @@ test('abort: mid-run abort kills ffmpeg and rejects ABORTED quickly; the engine 
   // Abort while an ffmpeg run is in flight.
   expect(r.midRun.ok).toBe(false);
   expect(r.midRun.error.code).toBe('ABORTED');
-  expect(r.midRun.ms).toBeLessThan(400 + 300);
+  // The abort landed while the first run was in flight (no frame of it had come out yet) …
+  expect(r.midRun.framesBeforeAbort).toBe(0);
+  // … and rejected without waiting for that run, which decodes 64 MiB of 1080p HEVC (≈ 10 s here).
+  // The bound is a no-hang bound, not a speed figure (speed is in the bench).
+  expect(r.midRun.ms).toBeLessThan(2_000);
   expect(r.after.ok).toBe(true);
   const again = await ff('decodeVideo', '/media/avi_indeo4_256x240_15s.avi', { stream: 0, endUs: 500_000 });
   expect(again.frames).toBe(18);
