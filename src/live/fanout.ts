@@ -34,8 +34,8 @@ export type ConsumerPolicy = 'lossless' | 'drop-oldest-gop';
 
 /** Options of `LivePipeline.attach`. */
 export interface ConsumerOptions {
-  /** Rendition name (default: the first rendition). */
-  rendition?: string;
+  /** Rendition, by name or by index in the pipeline's `renditions` (default 0: the first rendition). */
+  rendition?: string | number;
   /** Default `lossless`. */
   policy?: ConsumerPolicy;
   /** Bytes queued above which a lossless consumer applies backpressure / a dropping one drops GOPs. Default 8 MiB (lossless), 2 MiB (drop). */

@@ -338,7 +338,7 @@ export class HlsPassthrough extends Emitter<HlsPassthroughEvents> {
    * fragment that starts with a keyframe (HLS segments normally do).
    * @throws TypeError for a bad option, a consumer missing a method, an unknown rendition, or a stopped source.
    */
-  attach(consumer: FragmentConsumer, options: ConsumerOptions & { rendition?: string | number } = {}): ConsumerHandle {
+  attach(consumer: FragmentConsumer, options: ConsumerOptions = {}): ConsumerHandle {
     if (this.#state === 'ended' || this.#state === 'failed' || this.#state === 'stopping') throw new TypeError('framepipe: cannot attach a consumer to a stopped HLS passthrough');
     for (const m of ['start', 'write', 'close', 'abort'] as const) {
       if (typeof (consumer as unknown as Record<string, unknown>)?.[m] !== 'function') throw new TypeError(`framepipe: a consumer needs a ${m}() method`);

@@ -99,7 +99,7 @@ export class LivePipeline extends Emitter<LivePipelineEvents> {
    * are known.
    * @throws TypeError for a bad option, a consumer missing a method, or a stopped pipeline.
    */
-  attach(consumer: FragmentConsumer, options: ConsumerOptions & { rendition?: string | number } = {}): ConsumerHandle {
+  attach(consumer: FragmentConsumer, options: ConsumerOptions = {}): ConsumerHandle {
     if (this.#state === 'ended' || this.#state === 'failed' || this.#state === 'stopping') throw new TypeError('framepipe: cannot attach a consumer to a stopped live pipeline');
     for (const m of ['start', 'write', 'close', 'abort'] as const) {
       if (typeof (consumer as unknown as Record<string, unknown>)?.[m] !== 'function') throw new TypeError(`framepipe: a consumer needs a ${m}() method`);

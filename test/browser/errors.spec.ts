@@ -44,7 +44,7 @@ async function runBytes(page: import('@playwright/test').Page, bytes: number[] |
     } else data = new Uint8Array(bytes!);
     const t0 = performance.now();
     try {
-      await (window as any).framepipe.transcode(new Blob([data]), {});
+      await (window as any).framepipe.transcode(new Blob([data as Uint8Array<ArrayBuffer>]), {});
       return { code: 'resolved', ms: performance.now() - t0 };
     } catch (e: any) {
       return { code: e.code, name: e.name, message: e.message, ms: performance.now() - t0, resources: e.details?.resources };

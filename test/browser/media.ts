@@ -36,7 +36,7 @@ export interface ProbeStream {
 }
 
 /** ffprobe streams+format as JSON; `count` adds decoded frame counts (slower). */
-export function probe(file: string, count = false): { streams: ProbeStream[]; format: { duration?: string; format_name: string } } {
+export function probe(file: string, count = false): { streams: ProbeStream[]; format: { duration?: string; start_time?: string; format_name: string } } {
   const args = ['-v', 'error', ...(count ? ['-count_frames'] : []), '-show_streams', '-show_format', '-of', 'json', file];
   return JSON.parse(execFileSync('ffprobe', args, { encoding: 'utf8' }));
 }
