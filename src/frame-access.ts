@@ -1,4 +1,4 @@
-import { openInput } from './pipeline/open-input';
+import { openInput, type FfmpegTrackSource } from './pipeline/open-input';
 import { FramepipeError, throwIfAborted } from './errors';
 import { fitOutput } from './filter/fit';
 import { FilterHost } from './filter/filter-host';
@@ -7,6 +7,7 @@ import { localJsInvoker, toWireFilters, type Filter, type FilterBackendChoice } 
 import { ResourceLedger } from './pipeline/resource-ledger';
 import type { MediaInput } from './types/options';
 import type { DemuxedTrack, Demuxer } from './types/stages';
+import type { FfmpegEngine } from './backends/ffmpeg';
 
 /** Options of {@link frames}. */
 export interface FramesOptions {
@@ -18,17 +19,31 @@ export interface FramesOptions {
   filters?: Filter[];
   filterBackend?: FilterBackendChoice;
   /**
-   * `auto` (default): containers mp4box.js cannot read (WebM, MKV, MPEG-TS, FLV, …) are remuxed by the ffmpeg.wasm
-   * fallback first, as in `transcode` (the whole file is read once). The codec must still be one WebCodecs decodes
-   * here. Timestamps of such inputs count from the container's start (its earliest stream at 0, as ffmpeg
-   * remuxes). `never`: MP4/MOV only.
+   * `auto` (default): as in `transcode`, containers mp4box.js cannot read (WebM, MKV, MPEG-TS, FLV, …) are remuxed
+   * by the ffmpeg.wasm fallback first (the whole file is read once), and codecs this browser's WebCodecs cannot
+   * decode (HEVC here, VP8 in Matroska, MPEG-4 Part 2, Indeo, …) are decoded by ffmpeg.wasm into I420 frames
+   * (path `ffmpeg-decode`; limited range, 8-bit). Timestamps of remuxed inputs count from the container's start
+   * (its earliest stream at 0, as ffmpeg remuxes). `never`: MP4/MOV with WebCodecs codecs only, else
+   * `UNSUPPORTED_CONTAINER` / `UNSUPPORTED_CODEC`.
    */
   fallback?: 'auto' | 'never';
   signal?: AbortSignal;
 }
 
-/** Opens the first video track for WebCodecs decoding; `close()` stops any ffmpeg.wasm engine the open loaded. */
-async function openVideo(input: MediaInput, fallback: 'auto' | 'never' = 'auto', signal?: AbortSignal): Promise<{ demuxer: Demuxer; track: DemuxedTrack; bytesRead: () => number; close: () => void }> {
+/** How the frames of the opened video track are decoded. */
+interface OpenedVideo {
+  demuxer: Demuxer;
+  track: DemuxedTrack;
+  /** `webcodecs`: samples from the demuxer into a VideoDecoder. `ffmpeg-decode`: ffmpeg.wasm decodes `ffmpeg`. */
+  path: 'webcodecs' | 'ffmpeg-decode';
+  ffmpeg: { source: FfmpegTrackSource; engine: () => Promise<FfmpegEngine> } | null;
+  bytesRead: () => number;
+  /** Stops any ffmpeg.wasm engine the open loaded. */
+  close: () => void;
+}
+
+/** Opens the first video track: WebCodecs when it decodes the codec here, else ffmpeg.wasm (unless `never`). */
+async function openVideo(input: MediaInput, fallback: 'auto' | 'never' = 'auto', signal?: AbortSignal): Promise<OpenedVideo> {
   const opened = await openInput(input, { fallback, signal });
   try {
     const { source, demuxer } = opened;
@@ -36,15 +51,21 @@ async function openVideo(input: MediaInput, fallback: 'auto' | 'never' = 'auto',
     if (!track) throw new FramepipeError('NO_TRACKS', 'The input has no video track.');
     const cfg = track.decoderConfig as VideoDecoderConfig | null;
     const ok = cfg !== null && (await VideoDecoder.isConfigSupported(cfg).catch(() => ({ supported: false }))).supported;
-    if (!ok) {
-      throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${track.codec} (frame access does not use the ffmpeg.wasm decoder; transcode() does).`, { codec: track.codec });
+    const common = { demuxer, track, bytesRead: () => source.bytesRead, close: () => opened.close() };
+    if (ok) return { ...common, path: 'webcodecs', ffmpeg: null };
+    const ffSource = opened.ffmpegSources.get(track.id);
+    if (fallback === 'never' || !ffSource) {
+      throw new FramepipeError('UNSUPPORTED_CODEC', `This browser's WebCodecs cannot decode video codec ${track.codec}${fallback === 'never' ? " (fallback: 'never' rules out the ffmpeg.wasm decoder)" : ''}.`, { codec: track.codec });
     }
-    return { demuxer, track, bytesRead: () => source.bytesRead, close: () => opened.close() };
+    return { ...common, path: 'ffmpeg-decode', ffmpeg: { source: ffSource, engine: opened.engine } };
   } catch (e) {
     opened.close();
     throw e;
   }
 }
+
+/** Decoded frames before `start` that frames() may still include (more than half of them after `start`), µs. */
+const FFMPEG_RANGE_MARGIN_US = 100_000;
 
 function displaySize(t: DemuxedTrack): [number, number] {
   const v = t.video!;
@@ -60,37 +81,30 @@ function displaySize(t: DemuxedTrack): [number, number] {
  * A frame is in the range when it starts before `end` and more than half of it lies after `start`. Frame
  * timestamps stay those of the input (µs), not rebased.
  *
+ * Codecs WebCodecs cannot decode here go through ffmpeg.wasm (see {@link FramesOptions.fallback}): it loads on
+ * first use (≈ 1–2 s), decodes in bounded runs from the keyframe before `start`, and yields 8-bit I420 frames.
+ *
  * @throws FramepipeError `UNSUPPORTED_CONTAINER`, `UNSUPPORTED_CODEC`, `CORRUPT_INPUT`, `NO_TRACKS`,
- *   `DECODER_ERROR`, `FILTER_ERROR`, `ABORTED`.
+ *   `DECODER_ERROR`, `FILTER_ERROR`, `WORKER_ERROR` (ffmpeg.wasm did not load), `ABORTED`.
  */
 export async function* frames(input: MediaInput, options: FramesOptions = {}): AsyncGenerator<VideoFrame, void, undefined> {
   const { signal } = options;
   const start = options.start ?? 0;
   const end = options.end ?? Infinity;
-  const { demuxer, track, close } = await openVideo(input, options.fallback, signal);
+  const opened = await openVideo(input, options.fallback, signal);
+  const { track, close } = opened;
   const [dw, dh] = displaySize(track);
   const rotation = track.video!.rotation;
   const ledger = new ResourceLedger();
   const upright = rotation ? new FrameGeometry(fitOutput(dw, dh, { fit: 'fill' }), rotation, dw, dh, ledger) : null;
   const { wire, jsFns } = toWireFilters(options.filters ?? []);
-  const host = wire.length
-    ? await FilterHost.create(wire, dw, dh, options.filterBackend ?? 'auto', ledger, localJsInvoker(jsFns))
-    : null;
-  const ready: VideoFrame[] = [];
-  let error: FramepipeError | null = null;
-  let wake: (() => void) | null = null;
-  const notify = () => { wake?.(); wake = null; };
-  const decoder = new VideoDecoder({
-    output: (f) => {
-      ledger.adoptFrame(f);
-      const dur = f.duration ?? 0;
-      if (f.timestamp >= end || f.timestamp + dur / 2 <= start) { ledger.close(f); return; }
-      ready.push(f);
-      notify();
-    },
-    error: (e) => { error ??= new FramepipeError('DECODER_ERROR', `VideoDecoder failed: ${e.message}`); notify(); },
-  });
-  decoder.configure(track.decoderConfig as VideoDecoderConfig);
+  let host: FilterHost | null = null;
+  try {
+    host = wire.length ? await FilterHost.create(wire, dw, dh, options.filterBackend ?? 'auto', ledger, localJsInvoker(jsFns)) : null;
+  } catch (e) {
+    close();
+    throw e;
+  }
 
   /** Turns a decoded frame into the caller's frame (upright, filtered); the result leaves the ledger. */
   const finish = async (f: VideoFrame): Promise<VideoFrame> => {
@@ -100,7 +114,52 @@ export async function* frames(input: MediaInput, options: FramesOptions = {}): A
     ledger.release(cur);
     return cur;
   };
+  const inRange = (timestamp: number, duration: number) => timestamp < end && timestamp + duration / 2 > start;
 
+  try {
+    if (opened.ffmpeg) {
+      const { source: src, engine } = opened.ffmpeg;
+      const { toVideoFrame } = await import('./backends/ffmpeg');
+      const ff = await engine();
+      const from = start - src.offsetUs - FFMPEG_RANGE_MARGIN_US;
+      const decoded = ff.decodeVideo(await src.blob(), {
+        stream: src.streamIndex, startUs: from > 0 ? from : undefined, endUs: end === Infinity ? undefined : end - src.offsetUs, signal,
+      });
+      for await (const f of decoded) {
+        throwIfAborted(signal);
+        const timestamp = f.timestamp + src.offsetUs;
+        if (!inRange(timestamp, f.duration)) continue;
+        yield await finish(ledger.adoptFrame(toVideoFrame({ ...f, timestamp })));
+      }
+    } else {
+      yield* decodeWithWebCodecs(opened.demuxer, track, start, end, inRange, finish, ledger, signal);
+    }
+  } finally {
+    host?.close();
+    ledger.closeAll();
+    close();
+  }
+}
+
+/** frames() on the WebCodecs path: samples from the keyframe before `start` into a VideoDecoder, in order. */
+async function* decodeWithWebCodecs(
+  demuxer: Demuxer, track: DemuxedTrack, start: number, end: number, inRange: (timestamp: number, duration: number) => boolean,
+  finish: (f: VideoFrame) => Promise<VideoFrame>, ledger: ResourceLedger, signal?: AbortSignal,
+): AsyncGenerator<VideoFrame, void, undefined> {
+  const ready: VideoFrame[] = [];
+  let error: FramepipeError | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => { wake?.(); wake = null; };
+  const decoder = new VideoDecoder({
+    output: (f) => {
+      ledger.adoptFrame(f);
+      if (!inRange(f.timestamp, f.duration ?? 0)) { ledger.close(f); return; }
+      ready.push(f);
+      notify();
+    },
+    error: (e) => { error ??= new FramepipeError('DECODER_ERROR', `VideoDecoder failed: ${e.message}`); notify(); },
+  });
+  decoder.configure(track.decoderConfig as VideoDecoderConfig);
   const samples = demuxer.samples([track.id], { startUs: start, signal })[Symbol.asyncIterator]();
   let fed = true;
   try {
@@ -122,9 +181,6 @@ export async function* frames(input: MediaInput, options: FramesOptions = {}): A
   } finally {
     await samples.return?.();
     if (decoder.state !== 'closed') decoder.close();
-    host?.close();
-    ledger.closeAll();
-    close();
   }
 }
 
@@ -146,9 +202,15 @@ export interface Thumbnail {
 /** Result of {@link thumbnails}. */
 export interface ThumbnailSet {
   items: Thumbnail[];
-  /** Bytes read from the input (only the header plus one GOP per thumbnail, not the whole file). */
+  /**
+   * Bytes framepipe read from the input: on the `webcodecs` path the header plus one GOP per thumbnail, not the
+   * whole file. On the `ffmpeg-decode` path ffmpeg.wasm reads the Blob itself (WORKERFS, also only the GOPs it
+   * decodes), which framepipe cannot count: there this is the header probe only.
+   */
   bytesRead: number;
   durationUs: number;
+  /** Who decoded: WebCodecs, or ffmpeg.wasm for a codec WebCodecs cannot decode here (see `fallback`). */
+  path: 'webcodecs' | 'ffmpeg-decode';
 }
 
 /** Options of {@link thumbnails}. */
@@ -172,17 +234,17 @@ export interface ThumbnailOptions {
  * @throws FramepipeError as {@link frames}; `RangeError` for a count < 1 or timestamps outside the input.
  */
 export async function thumbnails(input: MediaInput, at: { count: number } | { timestamps: number[] }, options: ThumbnailOptions = {}): Promise<ThumbnailSet> {
-  const { signal } = options;
-  const { demuxer, track, bytesRead, close } = await openVideo(input, options.fallback, signal);
+  const opened = await openVideo(input, options.fallback, options.signal);
   try {
-    return await thumbnailsOf(demuxer, track, at, options, bytesRead);
+    return await thumbnailsOf(opened, at, options);
   } finally {
-    close();
+    opened.close();
   }
 }
 
-async function thumbnailsOf(demuxer: Demuxer, track: DemuxedTrack, at: { count: number } | { timestamps: number[] }, options: ThumbnailOptions, bytesRead: () => number): Promise<ThumbnailSet> {
+async function thumbnailsOf(opened: OpenedVideo, at: { count: number } | { timestamps: number[] }, options: ThumbnailOptions): Promise<ThumbnailSet> {
   const { signal } = options;
+  const { demuxer, track } = opened;
   const duration = track.durationUs || demuxer.durationUs;
   let times: number[];
   if ('count' in at) {
@@ -194,24 +256,58 @@ async function thumbnailsOf(demuxer: Demuxer, track: DemuxedTrack, at: { count: 
   }
   const [dw, dh] = displaySize(track);
   const fit = fitOutput(dw, dh, { width: options.width ?? (options.height ? undefined : 320), height: options.height, fit: 'contain', upscale: true });
+  const rotation = track.video!.rotation;
   const ledger = new ResourceLedger();
-  const geometry = new FrameGeometry(fit, track.video!.rotation, dw, dh, ledger, 'high');
+  const geometry = new FrameGeometry(fit, rotation, dw, dh, ledger, 'high');
   const items: Thumbnail[] = [];
+  try {
+    const frames = opened.ffmpeg ? ffmpegFramesAt(opened.ffmpeg, times, fit, rotation, ledger, signal) : webCodecsFramesAt(demuxer, track, times, ledger, signal);
+    let i = 0;
+    for await (const frame of frames) {
+      const t = times[i++];
+      try {
+        // The canvas path is forced by drawing directly (rotation + scale in one draw).
+        const canvas = geometry.draw(frame);
+        const image = options.type === 'imagebitmap'
+          ? await createImageBitmap(canvas)
+          : await canvas.convertToBlob({ type: options.type ?? 'image/jpeg', quality: options.quality ?? 0.85 });
+        items.push({ timestamp: t, frameTimestamp: frame.timestamp, width: fit.width, height: fit.height, image });
+      } finally {
+        ledger.close(frame);
+      }
+    }
+  } catch (e) {
+    for (const it of items) if (it.image instanceof ImageBitmap) it.image.close();
+    throw e;
+  } finally {
+    ledger.closeAll();
+  }
+  return { items, bytesRead: opened.bytesRead(), durationUs: duration, path: opened.path };
+}
+
+/** One decoded frame per time, in order, through WebCodecs (a seek and a short decode each). */
+async function* webCodecsFramesAt(demuxer: Demuxer, track: DemuxedTrack, times: number[], ledger: ResourceLedger, signal?: AbortSignal): AsyncGenerator<VideoFrame> {
   for (const t of times) {
     throwIfAborted(signal);
-    const frame = await frameAt(demuxer, track, t, ledger, signal);
-    try {
-      // The canvas path is forced by drawing directly (rotation + scale in one draw).
-      const canvas = geometry.draw(frame);
-      const image = options.type === 'imagebitmap'
-        ? await createImageBitmap(canvas)
-        : await canvas.convertToBlob({ type: options.type ?? 'image/jpeg', quality: options.quality ?? 0.85 });
-      items.push({ timestamp: t, frameTimestamp: frame.timestamp, width: fit.width, height: fit.height, image });
-    } finally {
-      ledger.close(frame);
-    }
+    yield await frameAt(demuxer, track, t, ledger, signal);
   }
-  return { items, bytesRead: bytesRead(), durationUs: duration };
+}
+
+/**
+ * One decoded frame per time, in order, through ffmpeg.wasm: one batch that decodes only the GOPs holding the
+ * frames, scaled inside ffmpeg to the thumbnail size (in coded orientation; the draw rotates) so runs stay small.
+ */
+async function* ffmpegFramesAt(ff: NonNullable<OpenedVideo['ffmpeg']>, times: number[], fit: { width: number; height: number }, rotation: number, ledger: ResourceLedger, signal?: AbortSignal): AsyncGenerator<VideoFrame> {
+  const { toVideoFrame } = await import('./backends/ffmpeg');
+  const engine = await ff.engine();
+  const even = (n: number) => Math.max(2, Math.ceil(n / 2) * 2);
+  const size = rotation % 180 ? { width: even(fit.height), height: even(fit.width) } : { width: even(fit.width), height: even(fit.height) };
+  const { source } = ff;
+  const decoded = await engine.decodeFramesAt(await source.blob(), { stream: source.streamIndex, timestamps: times.map((t) => t - source.offsetUs), size, signal });
+  for (const f of decoded) {
+    throwIfAborted(signal);
+    yield ledger.adoptFrame(toVideoFrame({ ...f, timestamp: f.timestamp + source.offsetUs }));
+  }
 }
 
 /** Decodes from the keyframe before `t` to the frame containing `t` (the last frame with timestamp ≤ t). */
@@ -247,14 +343,16 @@ async function frameAt(demuxer: Demuxer, track: DemuxedTrack, t: number, ledger:
 }
 
 /**
- * A contact sheet: `count` evenly spaced thumbnails in a grid of `columns`, drawn into one image.
- * @returns A Blob of `type` (default JPEG) plus the thumbnails' times.
+ * A contact sheet: `count` (default 12) evenly spaced thumbnails of `width` px (default 240) in a grid of `columns`
+ * (default 4) with `gap` px between them (default 4), drawn into one image. Decoding as {@link thumbnails}.
+ * @returns A Blob of `type` (default JPEG), its size in px, and the shown frames' timestamps (µs).
+ * @throws as {@link thumbnails}.
  */
-export async function contactSheet(input: MediaInput, options: { count?: number; columns?: number; width?: number; type?: Exclude<ThumbnailType, 'imagebitmap'>; gap?: number; signal?: AbortSignal } = {}): Promise<{ image: Blob; timestamps: number[]; width: number; height: number }> {
+export async function contactSheet(input: MediaInput, options: { count?: number; columns?: number; width?: number; type?: Exclude<ThumbnailType, 'imagebitmap'>; gap?: number; fallback?: 'auto' | 'never'; signal?: AbortSignal } = {}): Promise<{ image: Blob; timestamps: number[]; width: number; height: number }> {
   const count = options.count ?? 12;
   const columns = options.columns ?? 4;
   const gap = options.gap ?? 4;
-  const set = await thumbnails(input, { count }, { width: options.width ?? 240, type: 'imagebitmap', signal: options.signal });
+  const set = await thumbnails(input, { count }, { width: options.width ?? 240, type: 'imagebitmap', fallback: options.fallback, signal: options.signal });
   const { width: tw, height: th } = set.items[0];
   const rows = Math.ceil(count / columns);
   const canvas = new OffscreenCanvas(columns * tw + (columns + 1) * gap, rows * th + (rows + 1) * gap);

@@ -4,7 +4,8 @@
 import { test, expect, run } from './fixtures';
 
 test.describe.configure({ mode: 'parallel' });
-import { expectedSize, mediaPath, probe, psnr, streamSpan, uploadDir } from './media';
+import { expectedSize, mediaPath, probe, psnr, streamSpan, uploadDir, videoPts } from './media';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
 type Path = 'webcodecs' | 'copy' | 'ffmpeg-remux' | 'ffmpeg-decode' | 'ffmpeg-encode';
@@ -139,4 +140,52 @@ test('trim on a remuxed input: the frames of [4 s, 6 s) only, in sync', async ({
   // The same picture as native ffmpeg's cut of that range (times relative to the container start, -7 ms here).
   const start = 4 + Number(probe(mediaPath(file)).format.start_time);
   expect(psnr(out, mediaPath(file), 640, 360, `trim=start=${start}:end=${start + 2},scale=640:360:flags=bicubic`)).toBeGreaterThanOrEqual(30);
+});
+
+/** PSNR (dB) of an uploaded PNG against frame number `index` of `file` as native ffmpeg decodes it (autorotated), scaled to w×h. */
+function framePsnr(file: string, index: number, png: string, w: number, h: number): number {
+  const db = execFileSync('bash', ['-c', `ffmpeg -hide_banner -i "$0" -i "$1" -lavfi "[0:v]select=eq(n\\,${index}),setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic,format=yuv420p[r];[1:v]format=yuv420p[o];[o][r]psnr" -f null - 2>&1 | grep -o "average:[0-9.inf]*"`, mediaPath(file), png], { encoding: 'utf8' });
+  return Number(db.split(':')[1].replace('inf', '99'));
+}
+
+test('thumbnails of a rotated HEVC MOV decode through ffmpeg.wasm: exact frames, upright, match native ffmpeg', async ({ harness }) => {
+  test.setTimeout(120_000);
+  const file = 'derived/hevc-hvc1-aac_flower_960x540_rot90ccw.mov';
+  const ts = [0.2, 2.5, 4.9].map((s) => Math.round(s * 1e6));
+  const r = await harness.evaluate(([f, t]) => (window as any).thumbs(`/media/${f}`, t, 'thumb-hevc'), [file, ts] as const);
+  expect(r.path).toBe('ffmpeg-decode');
+  expect(r.items).toHaveLength(3);
+  const pts = videoPts(mediaPath(file));
+  for (let i = 0; i < 3; i++) {
+    const index = pts.filter((p) => p <= ts[i] / 1e6 + 1e-6).length - 1;
+    expect(Math.abs(r.items[i].frameTimestamp / 1e6 - pts[index])).toBeLessThan(0.002);
+    // 960×540 coded, shown rotated: portrait.
+    expect(r.items[i].width).toBe(320);
+    expect(Math.abs(r.items[i].height - 569)).toBeLessThanOrEqual(1);
+    const db = framePsnr(file, index, resolve(uploadDir, `thumb-hevc-${i}.png`), r.items[i].width, r.items[i].height);
+    console.log(`hevc thumbnail ${i} (frame ${index}): ${db.toFixed(1)} dB`);
+    expect(db).toBeGreaterThanOrEqual(30);
+  }
+  const never = await harness.evaluate(([f]) => (window as any).framepipe.thumbnails(`/media/${f}`, { count: 1 }, { fallback: 'never' }).then(() => 'resolved', (e: any) => e.code), [file] as const);
+  expect(never).toBe('UNSUPPORTED_CODEC');
+});
+
+test('frames() of an Indeo AVI (a codec only ffmpeg.wasm decodes): the range\'s frames with native timestamps and pixels', async ({ harness }) => {
+  test.setTimeout(120_000);
+  const file = 'avi_indeo4_256x240_15s.avi';
+  const r = await harness.evaluate(([f]) => (window as any).framesRange(`/media/${f}`, 2_000_000, 3_000_000, 'frames-avi'), [file] as const);
+  expect(r.error).toBeUndefined();
+  const start = Number(probe(mediaPath(file)).format.start_time ?? 0);
+  const pts = videoPts(mediaPath(file)).map((p) => p - start);
+  // The frames() rule: starts before the end, more than half of it after the start.
+  const want = pts.filter((p, i) => p < 3 && p + ((pts[i + 1] ?? p + 1 / 15) - p) / 2 > 2);
+  expect(want.length).toBeGreaterThan(10);
+  expect(r.frames.map((f: { timestamp: number }) => f.timestamp / 1e6)).toEqual(want.map((p) => expect.closeTo(p, 5)));
+  for (const f of r.frames) expect([f.width, f.height, f.format]).toEqual([256, 240, 'I420']);
+  const first = pts.indexOf(want[0]);
+  const db = framePsnr(file, first, resolve(uploadDir, 'frames-avi.png'), 256, 240);
+  console.log(`indeo frame ${first}: ${db.toFixed(1)} dB`);
+  expect(db).toBeGreaterThanOrEqual(35);
+  const never = await harness.evaluate(([f]) => (window as any).framesRange(`/media/${f}`, 0, 1_000_000, 'never', 'never'), [file] as const);
+  expect(never.error.code).toBe('UNSUPPORTED_CONTAINER');
 });

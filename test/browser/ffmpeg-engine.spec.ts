@@ -197,6 +197,30 @@ for (const c of decodeCases) {
   });
 }
 
+test('decodeFramesAt: the frame containing each time, one run per keyframe touched, native pixels', async () => {
+  const url = '/media/hevc-main10_640x360_noaudio_12s.ts';
+  const file = mediaPath('hevc-main10_640x360_noaudio_12s.ts');
+  const pts = framePtsUs(file, 0).sort((a, b) => a - b);
+  // Warm the probe and packet index so the run count below is the decode runs only.
+  const warm = await ff('framesAt', url, 0, [pts[0]], 'ffat-warm');
+  expect(warm.ok, JSON.stringify(warm.error)).toBe(true);
+  // Keyframes every 2.5 s from 1.4 s: frames 10 and 11 share the first GOP, 100 the second, 340 the last;
+  // a time before the first frame gets the first frame; a time inside frame 100 (not on its start) gets frame 100.
+  const wanted = [11, 10, 100, 340, 0, 100];
+  const times = [pts[11], pts[10], pts[100] + 20_000, pts[340], pts[0] - 500_000, pts[100]];
+  const r = await ff('framesAt', url, 0, times, 'ffat');
+  expect(r.ok, JSON.stringify(r.error)).toBe(true);
+  expect(r.frames.map((f: any) => f.timestamp)).toEqual(wanted.map((i) => pts[i]));
+  expect(r.frames.map((f: any) => f.duration)).toEqual(wanted.map((i) => pts[i + 1] - pts[i]));
+  expect(r.frames.every((f: any) => f.size === '640x360' && f.bytes === 640 * 360 * 1.5)).toBe(true);
+  // Three GOPs touched (frames 0–11, 100, 340): three ffmpeg runs, whatever the number of times.
+  expect(r.runs).toBe(3);
+  for (let i = 0; i < wanted.length; i++) {
+    const db = psnr(readFileSync(resolve(uploadDir, `ffat-${i}.yuv`)), nativeFrame(file, 0, wanted[i], false));
+    expect(db, `frame ${wanted[i]} PSNR`).toBeGreaterThanOrEqual(40);
+  }
+});
+
 test('decodeAudio: planar f32 PCM, sample count = duration × rate, same samples as native ffmpeg', async () => {
   const file = 'mp3-vbr_24k_stereo_38s.mp3';
   const r = await ff('decodeAudio', `/media/${file}`, { stream: 0 });
@@ -285,6 +309,25 @@ test('abort: mid-run abort kills ffmpeg and rejects ABORTED quickly; the engine 
   expect(t.result.error.code).toBe('ABORTED');
   expect(t.after.ok).toBe(false);
   expect(t.after.error.code).toBe('ABORTED');
+});
+
+test('a run that stops printing is killed: retried once on a fresh core, then WORKER_ERROR; one that prints progress lives', async () => {
+  const r = await ff('stallWatchdog', '/media/vp8-vorbis51_bbb_1920x1080p30_20s.webm');
+  console.log('stall watchdog:', JSON.stringify(r));
+  // Silent for far longer than 250 ms: killed, retried on a reloaded core (onRetry called once), killed again.
+  expect(r.withRetry.code).toBe('WORKER_ERROR');
+  expect(r.withRetry.message).toMatch(/stopped responding.*twice/);
+  expect(r.retries).toBe(1);
+  expect(r.stallsWithRetry).toBe(2);
+  expect(r.loadsWithRetry).toBeGreaterThanOrEqual(2);
+  // Without onRetry: killed once, no retry.
+  expect(r.noRetry.code).toBe('WORKER_ERROR');
+  expect(r.stallsNoRetry).toBe(3);
+  // The same decode with -progress every 0.1 s runs to the end under a 1 s limit, on the reloaded core.
+  expect(r.progressExit).toBe(0);
+  expect(r.progressMs).toBeGreaterThan(1_000);
+  expect(r.progressLines).toBeGreaterThanOrEqual(2);
+  expect(r.stallsEnd).toBe(3);
 });
 
 test('errors: unreadable input → CORRUPT_INPUT, unknown codec → UNSUPPORTED_CODEC, both with the ffmpeg log', async () => {

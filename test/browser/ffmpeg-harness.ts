@@ -2,6 +2,8 @@
 // module worker (window.ffWorker.call(...) forwards to a copy of `api` running inside a dedicated worker).
 import { FfmpegEngine, toAudioData, toVideoFrame, adtsHeader, AAC_SAMPLE_RATES } from '../../src/backends/ffmpeg';
 import { BlobSource } from '../../src/source/blob-source';
+import { FfmpegRunner } from '../../src/backends/ffmpeg/ffmpeg-runner';
+import { ffmpegCoreUrls } from '../../src/backends/ffmpeg/assets';
 import { Mp4boxDemuxer } from '../../src/demux/mp4box-demuxer';
 
 let engine: FfmpegEngine | null = null;
@@ -109,6 +111,19 @@ const api = {
       ok: true, ms, fps: (timestamps.length * 1000) / ms, frames: timestamps.length, timestamps, durations, size, fullRange, chunks, videoFrame,
       runs: eng().stats.runs - runsBefore, stats: eng().stats, progress: { first: progress[0], last: progress.at(-1), count: progress.length, monotonic },
     };
+  },
+
+  /** decodeFramesAt: the frames at `timestamps`, full size; each uploaded as `${uploadPrefix}-${i}.yuv`. */
+  async framesAt(url: string, stream: number, timestamps: number[], uploadPrefix: string) {
+    const file = await media(url);
+    const runsBefore = eng().stats.runs;
+    try {
+      const frames = await eng().decodeFramesAt(file, { stream, timestamps });
+      for (let i = 0; i < frames.length; i++) await upload(`${uploadPrefix}-${i}.yuv`, frames[i].data.slice());
+      return { ok: true, runs: eng().stats.runs - runsBefore, frames: frames.map((f) => ({ timestamp: f.timestamp, duration: f.duration, size: `${f.width}x${f.height}`, bytes: f.data.byteLength })), same: frames.length > 1 && frames[0] === frames[1] };
+    } catch (e) {
+      return { ok: false, error: errorOf(e) };
+    }
   },
 
   async decodeAudio(url: string, opts: { stream: number; startUs?: number; endUs?: number; chunkUs?: number }) {
@@ -219,6 +234,31 @@ const api = {
       after = { ok: false, error: errorOf(e) };
     }
     return { result, framesSeen: frames, rejectMs, midRun, after, stats: eng().stats };
+  },
+
+  /**
+   * The runner's stall watchdog on a real core: a decode that prints nothing (loglevel error, no progress) for longer
+   * than a tiny stall limit counts as hung; the same decode printing `-progress` lines survives the same limit.
+   */
+  async stallWatchdog(url: string) {
+    const runner = new FfmpegRunner(ffmpegCoreUrls(undefined, crossOriginIsolated));
+    await runner.load();
+    const m = await runner.mount(await media(url));
+    const decode = (progress: boolean) => ['-hide_banner', '-nostats', '-loglevel', 'error', ...(progress ? ['-progress', 'pipe:1', '-stats_period', '0.1'] : []), '-t', '4', '-i', m.path, '-an', '-f', 'null', '-'];
+    const out: Record<string, unknown> = {};
+    let retries = 0;
+    let t0 = performance.now();
+    try { await runner.exec(decode(false), { stallMs: 250, onRetry: () => { retries++; } }); out.withRetry = 'resolved'; } catch (e) { out.withRetry = errorOf(e); }
+    Object.assign(out, { retries, stallsWithRetry: runner.stalls, loadsWithRetry: runner.loads, msWithRetry: performance.now() - t0 });
+    t0 = performance.now();
+    try { await runner.exec(decode(false), { stallMs: 250 }); out.noRetry = 'resolved'; } catch (e) { out.noRetry = errorOf(e); }
+    Object.assign(out, { stallsNoRetry: runner.stalls, msNoRetry: performance.now() - t0 });
+    t0 = performance.now();
+    const lines: string[] = [];
+    const r = await runner.exec(decode(true), { stallMs: 1_000, onLine: (l) => lines.push(l) });
+    Object.assign(out, { progressExit: r.exitCode, progressMs: performance.now() - t0, progressLines: lines.filter((l) => l.startsWith('progress=')).length, stallsEnd: runner.stalls });
+    runner.terminate();
+    return out;
   },
 
   async errors(aviUrl: string) {

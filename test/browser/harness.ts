@@ -67,10 +67,29 @@ async function thumbs(input: string, timestamps: number[], upload: string) {
   for (let i = 0; i < set.items.length; i++) {
     await fetch(`/__upload/${upload}-${i}.png`, { method: 'POST', body: set.items[i].image as Blob });
   }
-  return { bytesRead: set.bytesRead, items: set.items.map((t) => ({ timestamp: t.timestamp, frameTimestamp: t.frameTimestamp, width: t.width, height: t.height })) };
+  return { bytesRead: set.bytesRead, path: set.path, items: set.items.map((t) => ({ timestamp: t.timestamp, frameTimestamp: t.frameTimestamp, width: t.width, height: t.height })) };
 }
 
-Object.assign(window, { backendAgreement, thumbs });
+/** frames() over [start, end) µs: every frame's timing and size; the first one is uploaded as a PNG. */
+async function framesRange(input: string, start: number, end: number, upload: string, fallback?: 'auto' | 'never') {
+  const out: Array<{ timestamp: number; duration: number | null; width: number; height: number; format: string | null }> = [];
+  try {
+    for await (const f of framepipe.frames(input, { start, end, fallback })) {
+      out.push({ timestamp: f.timestamp, duration: f.duration, width: f.displayWidth, height: f.displayHeight, format: f.format });
+      if (out.length === 1) {
+        const c = new OffscreenCanvas(f.displayWidth, f.displayHeight);
+        c.getContext('2d')!.drawImage(f, 0, 0);
+        await fetch(`/__upload/${upload}.png`, { method: 'POST', body: await c.convertToBlob({ type: 'image/png' }) });
+      }
+      f.close();
+    }
+  } catch (e: any) {
+    return { error: { code: e.code, message: e.message }, frames: out };
+  }
+  return { frames: out };
+}
+
+Object.assign(window, { backendAgreement, thumbs, framesRange });
 
 const rgbaOf = async (f: VideoFrame) => {
   const buf = new Uint8Array(f.displayWidth * f.displayHeight * 4);

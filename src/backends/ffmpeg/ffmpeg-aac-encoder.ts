@@ -97,6 +97,7 @@ export async function encodeAacWith(runner: FfmpegRunner, pcm: AsyncIterable<Pcm
     ], {
       signal,
       output: out,
+      onRetry: () => undefined,
       onLine: (line) => {
         const m = /^out_time_us=(\d+)/.exec(line);
         if (m) opts.onProgress?.(Math.min(1, Number(m[1]) / totalUs));

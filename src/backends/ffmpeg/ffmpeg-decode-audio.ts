@@ -75,13 +75,14 @@ async function runChunk(
   const trim = [lo !== null ? `start=${usToSec(lo)}` : '', hi !== null ? `end=${usToSec(hi)}` : ''].filter(Boolean).join(':');
   const frames: Array<{ pts: number; n: number; rate: number; ch: number }> = [];
   const args = [
-    '-hide_banner', '-nostats', '-copyts', '-noaccurate_seek', ...(seekRel > 0 ? ['-ss', usToSec(seekRel)] : []), '-i', input.path,
+    '-hide_banner', '-nostats', '-progress', 'pipe:1', '-stats_period', '1', '-copyts', '-noaccurate_seek', ...(seekRel > 0 ? ['-ss', usToSec(seekRel)] : []), '-i', input.path,
     '-map', `0:${stream.index}`, '-vn', '-sn', '-dn',
     '-af', `${trim ? `atrim=${trim},` : ''}ashowinfo`, '-c:a', 'pcm_f32le', '-f', 'f32le', out,
   ];
   const r = await runner.exec(args, {
     signal,
     output: out,
+    onRetry: () => { frames.length = 0; },
     onLine: (line) => {
       const f = parseShowinfoFrame(line);
       if (!f) return;

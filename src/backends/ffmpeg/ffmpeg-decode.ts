@@ -2,7 +2,7 @@ import { FramepipeError, throwIfAborted } from '../../errors';
 import { ffmpegFailure, parseShowinfoFrame, parseShowinfoTimeBase, ticksToUs, usToSec } from './ffmpeg-log';
 import type { FfmpegProbeResult, FfmpegStreamInfo } from './ffmpeg-probe';
 import type { FfmpegRunner, MountedInput } from './ffmpeg-runner';
-import { planChunks, type ChunkPlan, type PacketIndex } from './packet-index';
+import { lastAtOrBefore, planChunks, type ChunkPlan, type PacketIndex } from './packet-index';
 
 /** Default memory budget of one decode chunk: the raw I420 frames ffmpeg writes before they are handed over. */
 export const DEFAULT_CHUNK_BYTES = 96 * 1024 * 1024;
@@ -108,6 +108,72 @@ export async function* decodeVideoChunks(
   opts.onProgress?.(1);
 }
 
+/** Options of `decodeFramesAt`. Times µs on the input's media timeline. */
+export interface DecodeFramesAtOptions {
+  /** ffmpeg stream index of a video stream. */
+  stream: number;
+  /** The times wanted, µs, any order, duplicates allowed. */
+  timestamps: number[];
+  /** Scale inside ffmpeg to this size (px, even), as `DecodeVideoOptions.size`. Small sizes keep runs cheap. */
+  size?: { width: number; height: number };
+  /** Memory budget of one run's raw output, bytes (default 96 MiB). */
+  maxChunkBytes?: number;
+  signal?: AbortSignal;
+  /** Fraction of the runs done, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
+/**
+ * The frames shown at given times: for each time t, the frame whose presentation range contains t (the last frame
+ * with pts ≤ t; the stream's first frame for a t before it). Times whose frames follow the same keyframe share one
+ * decode (seek to the keyframe, decode forward, keep [first wanted, last wanted]); other keyframes are never
+ * decoded. Returns one frame per requested time, in the order given (times that land on the same frame share
+ * the object); each frame's bytes are its own, and its duration comes from the packet index.
+ */
+export async function decodeFramesAtWith(
+  runner: FfmpegRunner, input: MountedInput, probe: FfmpegProbeResult, stream: FfmpegStreamInfo, index: PacketIndex, opts: DecodeFramesAtOptions,
+): Promise<FfmpegVideoFrame[]> {
+  if (!index.pts.length) throw new FramepipeError('CORRUPT_INPUT', `Stream ${stream.index} has no video packets.`, { stream: stream.index });
+  const target = (t: number) => lastAtOrBefore(index.pts, t) ?? index.pts[0];
+  const byKey = new Map<number, number[]>();
+  for (const t of opts.timestamps) {
+    const p = target(t);
+    const k = lastAtOrBefore(index.keys, p) ?? -Infinity;
+    const group = byKey.get(k) ?? [];
+    if (!group.includes(p)) group.push(p);
+    byKey.set(k, group);
+  }
+  const frameInterval = stream.frameRate ? Math.round(1e6 / stream.frameRate) : 0;
+  const durationOf = (p: number) => {
+    const i = index.pts.indexOf(p);
+    return i >= 0 && i + 1 < index.pts.length ? index.pts[i + 1] - p : (index.durations.get(p) || frameInterval);
+  };
+  const found = new Map<number, FfmpegVideoFrame>();
+  const groups = [...byKey.values()];
+  let done = 0;
+  opts.onProgress?.(0);
+  for (const group of groups) {
+    throwIfAborted(opts.signal);
+    const wanted = new Set(group);
+    const lo = Math.min(...group);
+    const hi = Math.max(...group);
+    // ffmpeg's trim compares in the stream's time base (e.g. 1/90000 s), so the range ends half a frame after the
+    // last wanted frame rather than 1 µs after it (which rounds onto that frame's own pts and drops it).
+    // Only the wanted frames are copied out.
+    const endUs = hi + Math.max(1, Math.floor(durationOf(hi) / 2));
+    for await (const f of decodeVideoChunks(runner, input, probe, stream, index, { stream: stream.index, startUs: lo - 1, endUs, size: opts.size, maxChunkBytes: opts.maxChunkBytes, signal: opts.signal })) {
+      for (const p of wanted) {
+        if (Math.abs(f.timestamp - p) <= 1 && !found.has(p)) found.set(p, { ...f, data: f.data.slice(), timestamp: p, duration: durationOf(p) });
+      }
+    }
+    for (const p of wanted) {
+      if (!found.has(p)) throw new FramepipeError('DECODER_ERROR', `ffmpeg.wasm decoded no frame at ${p} µs of stream ${stream.index}.`, { stream: stream.index, timestamp: p });
+    }
+    opts.onProgress?.(++done / groups.length);
+  }
+  return opts.timestamps.map((t) => found.get(target(t))!);
+}
+
 async function runChunk(
   runner: FfmpegRunner, input: MountedInput, probe: FfmpegProbeResult, stream: FfmpegStreamInfo, chunk: ChunkPlan,
   size: { width: number; height: number } | undefined, onFrames: (n: number) => void, signal?: AbortSignal,
@@ -117,7 +183,8 @@ async function runChunk(
   // -ss is relative to the file's start time; +1 µs so rounding never lands it before the keyframe.
   const seek = chunk.seekUs !== null ? ['-ss', usToSec(Math.max(0, chunk.seekUs - probe.startUs + 1))] : [];
   const args = [
-    '-hide_banner', '-nostats', '-noautorotate', '-copyts', '-noaccurate_seek', ...seek, '-i', input.path,
+    // -progress: a line a second even while frames before the trim are decoded silently (the runner's stall watchdog).
+    '-hide_banner', '-nostats', '-progress', 'pipe:1', '-stats_period', '1', '-noautorotate', '-copyts', '-noaccurate_seek', ...seek, '-i', input.path,
     '-map', `0:${stream.index}`, '-an', '-sn', '-dn',
     '-vf', `${trim ? `trim=${trim},` : ''}scale=${size ? `w=${size.width}:h=${size.height}:flags=bilinear:` : ''}out_range=tv,format=yuv420p,showinfo`,
     '-fps_mode', 'passthrough', '-f', 'rawvideo', out,
@@ -128,6 +195,7 @@ async function runChunk(
   const r = await runner.exec(args, {
     signal,
     output: out,
+    onRetry: () => { tb = null; pts.length = 0; sizes.length = 0; },
     onLine: (line) => {
       tb ??= parseShowinfoTimeBase(line);
       const f = parseShowinfoFrame(line);

@@ -2,7 +2,7 @@ import { FramepipeError, throwIfAborted } from '../../errors';
 import { ffmpegCoreUrls } from './assets';
 import { encodeAacWith, type AacEncodeResult, type EncodeAacOptions, type PcmChunk } from './ffmpeg-aac-encoder';
 import { decodeAudioChunks, type DecodeAudioOptions, type FfmpegAudioChunk } from './ffmpeg-decode-audio';
-import { decodeVideoChunks, type DecodeVideoOptions, type FfmpegVideoFrame } from './ffmpeg-decode';
+import { decodeFramesAtWith, decodeVideoChunks, type DecodeFramesAtOptions, type DecodeVideoOptions, type FfmpegVideoFrame } from './ffmpeg-decode';
 import { probeInput, type FfmpegProbeResult, type FfmpegStreamInfo } from './ffmpeg-probe';
 import { remuxWith, type RemuxOptions } from './ffmpeg-remux';
 import { FfmpegRunner, type MountedInput } from './ffmpeg-runner';
@@ -45,7 +45,9 @@ export interface FfmpegOpOptions {
  * interleaved (e.g. a video and an audio decode), each command waits for the previous one.
  *
  * Errors (FramepipeError): `CORRUPT_INPUT` when ffmpeg cannot read the input, `UNSUPPORTED_CODEC` when a stream
- * cannot be decoded / copied, `ABORTED` on abort or {@link terminate}, `WORKER_ERROR` when the core cannot load;
+ * cannot be decoded / copied, `ABORTED` on abort or {@link terminate}, `WORKER_ERROR` when the core cannot load
+ * or a command stops responding (nothing printed for 30 s, 120 s for ffprobe; the multi-thread core is known to
+ * hang now and then in Chromium), twice in a row — the first time the command is retried on a fresh core;
  * `details.log` holds the tail of ffmpeg's log.
  */
 export class FfmpegEngine {
@@ -92,9 +94,12 @@ export class FfmpegEngine {
     return new FfmpegEngine(runner, multi, performance.now() - t0, urls.coreURL);
   }
 
-  /** ffmpeg/ffprobe runs done so far (each decode chunk is one run) and how often the core was (re)loaded. */
-  get stats(): { runs: number; loads: number } {
-    return { runs: this.#runner.runs, loads: this.#runner.loads };
+  /**
+   * ffmpeg/ffprobe runs done so far (each decode chunk is one run), how often the core was (re)loaded, and how many
+   * runs were killed for printing nothing within their stall limit (each is retried once on a fresh core).
+   */
+  get stats(): { runs: number; loads: number; stalls: number } {
+    return { runs: this.#runner.runs, loads: this.#runner.loads, stalls: this.#runner.stalls };
   }
 
   /** Kills ffmpeg's worker. Operations in flight, and any later call, reject with FramepipeError `ABORTED`. */
@@ -142,6 +147,20 @@ export class FfmpegEngine {
     } finally {
       await this.#runner.unmount(m);
     }
+  }
+
+  /**
+   * The frames shown at `timestamps` (µs, media timeline): for each time, the frame whose presentation range
+   * contains it. Only the GOPs holding those frames are decoded (times sharing a keyframe share one ffmpeg run).
+   * Returns one 8-bit I420 frame per time, in the order given, each with its own bytes. Throws as
+   * {@link decodeVideo}; `CORRUPT_INPUT` for a stream without packets, `DECODER_ERROR` if a frame does not decode.
+   */
+  async decodeFramesAt(input: Blob, opts: Omit<DecodeFramesAtOptions, 'signal' | 'onProgress'> & FfmpegOpOptions): Promise<FfmpegVideoFrame[]> {
+    checkBlob(input, this.#runner);
+    const probe = await this.#probe(input, opts.signal);
+    const stream = pickStream(probe, opts.stream, 'video');
+    const index = await this.#index(input, stream.index, opts.signal);
+    return this.#withInput(input, opts, (m) => decodeFramesAtWith(this.#runner, m, probe, stream, index, opts));
   }
 
   /**

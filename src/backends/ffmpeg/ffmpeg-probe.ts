@@ -65,7 +65,7 @@ interface RawStream {
 /** Runs ffprobe on a mounted input. Throws `CORRUPT_INPUT` (with ffprobe's log) when ffmpeg cannot read it. */
 export async function probeInput(runner: FfmpegRunner, input: MountedInput, signal?: AbortSignal): Promise<FfmpegProbeResult> {
   const out = `/probe${Date.now()}-${Math.random().toString(36).slice(2)}.json`;
-  const r = await runner.ffprobe(['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-o', out, input.path], { signal, output: out });
+  const r = await runner.ffprobe(['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-o', out, input.path], { signal, output: out, onRetry: () => undefined });
   // ffmpeg.wasm's ffprobe exits with -1 even on success (ffmpegwasm/ffmpeg.wasm#817): judge by its output.
   const text = r.output ? new TextDecoder().decode(r.output) : '';
   const json = text ? safeParse(text) : null;

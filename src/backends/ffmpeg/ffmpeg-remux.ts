@@ -49,6 +49,7 @@ export async function remuxWith(runner: FfmpegRunner, input: MountedInput, probe
   const r = await runner.exec(args, {
     signal: opts.signal,
     output: out,
+    onRetry: () => undefined,
     onLine: (line) => {
       const m = /^out_time_us=(\d+)/.exec(line);
       if (m && durUs > 0) opts.onProgress?.(Math.min(1, Number(m[1]) / durUs));

@@ -25,7 +25,30 @@ export interface RunOptions {
    * reload the core (switching between ffmpeg and ffprobe does) and that drops the in-memory file system.
    */
   output?: string;
+  /**
+   * Longest silence (no log or `-progress` line) before the run counts as hung, ms. Default 30 s for ffmpeg runs
+   * (callers pass `-progress pipe:1 -stats_period ≤ 1`, so a working run prints every second) and 120 s for
+   * ffprobe runs (which print nothing until they are done).
+   */
+  stallMs?: number;
+  /**
+   * Given: a hung run is retried once on a fresh core (inputs re-mounted), after this callback has reset whatever
+   * `onLine` gathered. Only for runs whose inputs are all mounted Blobs (a reload drops in-memory files).
+   * Without it, a hung run fails at once. Either way a run that hangs for good ends in FramepipeError `WORKER_ERROR`.
+   */
+  onRetry?: () => void;
 }
+
+/**
+ * Silence limits of {@link RunOptions.stallMs}. The multi-thread ffmpeg.wasm core sometimes stops for good in
+ * Chromium, with no error and no output (ffmpegwasm/ffmpeg.wasm#597, #772, #883): seen here once in a CI run, a
+ * VP8 decode that never returned. Killing the worker and running again on a fresh core gets past it.
+ */
+const EXEC_STALL_MS = 30_000;
+const PROBE_STALL_MS = 120_000;
+
+/** A run that printed nothing for longer than its stall limit (its core has been killed). */
+class StallError extends Error {}
 
 /** An input Blob mounted read-only through WORKERFS (the data is read on demand, never copied into MEMFS). */
 export interface MountedInput {
@@ -59,8 +82,12 @@ export class FfmpegRunner {
   #lines: string[] | null = null;
   #onLine: ((line: string) => void) | undefined;
   readonly #mounts = new Map<string, Blob>();
+  /** Last time the running command printed a line (performance.now()). */
+  #lastActivity = 0;
   /** Number of completed runs (ffmpeg + ffprobe). */
   runs = 0;
+  /** Runs killed because they stopped responding (see {@link RunOptions.stallMs}). */
+  stalls = 0;
   /** Times the core was (re)loaded. */
   loads = 0;
 
@@ -135,27 +162,53 @@ export class FfmpegRunner {
     return this.#exclusive(opts.signal, async (ff) => {
       // One kind of run per core instance: switching between ffmpeg and ffprobe reloads it (the module is cached).
       if ((kind === 'exec' && this.#probed) || (kind === 'ffprobe' && this.#executed)) ff = await this.#reload();
-      if (kind === 'ffprobe') this.#probed = true;
-      else this.#executed = true;
-      const lines: string[] = [];
-      this.#lines = lines;
-      this.#onLine = opts.onLine;
-      try {
-        const exitCode = await (kind === 'exec' ? ff.exec(args) : ff.ffprobe(args));
-        this.runs++;
-        let output: Uint8Array | undefined;
-        if (opts.output) {
-          const data = await ff.readFile(opts.output).catch(() => null);
-          if (data !== null) {
-            await ff.deleteFile(opts.output).catch(() => false);
-            output = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      const stallMs = opts.stallMs ?? (kind === 'exec' ? EXEC_STALL_MS : PROBE_STALL_MS);
+      for (let attempt = 1; ; attempt++) {
+        if (kind === 'ffprobe') this.#probed = true;
+        else this.#executed = true;
+        const lines: string[] = [];
+        this.#lines = lines;
+        this.#onLine = opts.onLine;
+        try {
+          const exitCode = await this.#watch(kind === 'exec' ? ff.exec(args) : ff.ffprobe(args), stallMs);
+          this.runs++;
+          let output: Uint8Array | undefined;
+          if (opts.output) {
+            const data = await ff.readFile(opts.output).catch(() => null);
+            if (data !== null) {
+              await ff.deleteFile(opts.output).catch(() => false);
+              output = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+            }
           }
+          return { exitCode, lines, output };
+        } catch (e) {
+          if (!(e instanceof StallError)) throw e;
+          this.stalls++;
+          if (attempt >= 2 || !opts.onRetry) {
+            throw new FramepipeError('WORKER_ERROR', `ffmpeg.wasm stopped responding (nothing printed for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}${attempt > 1 ? ', twice' : ''}); its worker was terminated.`, { log: lines.slice(-20).join('\n'), command: kind });
+          }
+          opts.onRetry();
+          ff = await this.#ensureLoaded(); // #watch killed the hung core: this loads a fresh one and re-mounts inputs
+        } finally {
+          this.#lines = null;
+          this.#onLine = undefined;
         }
-        return { exitCode, lines, output };
-      } finally {
-        this.#lines = null;
-        this.#onLine = undefined;
       }
+    });
+  }
+
+  /** Resolves/rejects as `run`, or kills the core and rejects StallError when the run prints nothing for `stallMs`. */
+  #watch<T>(run: Promise<T>, stallMs: number): Promise<T> {
+    this.#lastActivity = performance.now();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (performance.now() - this.#lastActivity <= stallMs) return;
+        clearInterval(timer);
+        run.catch(() => undefined); // it rejects once its worker is gone
+        this.#kill();
+        reject(new StallError());
+      }, Math.min(1000, Math.max(20, stallMs / 4)));
+      run.then((v) => { clearInterval(timer); resolve(v); }, (e) => { clearInterval(timer); reject(e); });
     });
   }
 
@@ -208,6 +261,7 @@ export class FfmpegRunner {
     this.#executed = false;
     ff.on('log', ({ message }) => {
       if (this.#ff !== ff || !this.#lines) return;
+      this.#lastActivity = performance.now();
       this.#lines.push(message);
       if (this.#lines.length > KEPT_LINES * 2) this.#lines.splice(0, this.#lines.length - KEPT_LINES);
       this.#onLine?.(message);

@@ -6,7 +6,7 @@ export { FfmpegEngine, type FfmpegLoadOptions, type FfmpegOpOptions } from './ff
 export { defaultFfmpegBaseURL, ffmpegCoreUrls, type FfmpegCoreUrls } from './assets';
 export type { FfmpegProbeResult, FfmpegStreamInfo } from './ffmpeg-probe';
 export type { RemuxOptions } from './ffmpeg-remux';
-export { toVideoFrame, i420Size, type FfmpegVideoFrame, type DecodeVideoOptions } from './ffmpeg-decode';
+export { toVideoFrame, i420Size, type FfmpegVideoFrame, type DecodeVideoOptions, type DecodeFramesAtOptions } from './ffmpeg-decode';
 export { toAudioData, type FfmpegAudioChunk, type DecodeAudioOptions } from './ffmpeg-decode-audio';
 export { AAC_PRIMING_SAMPLES, type PcmChunk, type EncodeAacOptions, type AacChunk, type AacEncodeResult } from './ffmpeg-aac-encoder';
 export { parseAdts, audioSpecificConfig, adtsHeader, AAC_SAMPLE_RATES, type AdtsFrame } from './adts';

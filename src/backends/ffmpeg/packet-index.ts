@@ -26,7 +26,7 @@ export interface ChunkPlan {
 /** Reads the packet index of `stream` with ffprobe (`-show_entries packet=pts,dts,duration,flags`). */
 export async function readPacketIndex(runner: FfmpegRunner, input: MountedInput, stream: number, signal?: AbortSignal): Promise<PacketIndex> {
   const out = `/index${Date.now()}-${Math.random().toString(36).slice(2)}.csv`;
-  const r = await runner.ffprobe(['-v', 'error', '-select_streams', String(stream), '-show_entries', 'stream=time_base:packet=pts,dts,duration,flags', '-of', 'csv=p=1', '-o', out, input.path], { signal, output: out });
+  const r = await runner.ffprobe(['-v', 'error', '-select_streams', String(stream), '-show_entries', 'stream=time_base:packet=pts,dts,duration,flags', '-of', 'csv=p=1', '-o', out, input.path], { signal, output: out, onRetry: () => undefined });
   // ffprobe's exit code is -1 even on success in ffmpeg.wasm (ffmpegwasm/ffmpeg.wasm#817); errors show in the log.
   const text = r.output ? new TextDecoder().decode(r.output) : '';
   if (!text.includes('stream,') || r.lines.some((l) => /error|invalid/i.test(l))) throw ffmpegFailure('packet index', r.exitCode, r.lines);
@@ -90,7 +90,8 @@ export function planChunks(index: PacketIndex, range: { startUs?: number; endUs?
   return chunks;
 }
 
-function lastAtOrBefore(sorted: number[], t: number): number | undefined {
+/** The last value ≤ `t` of an ascending array (binary search), or undefined when all are greater. */
+export function lastAtOrBefore(sorted: number[], t: number): number | undefined {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
