@@ -193,7 +193,7 @@ export async function runJob(input: MediaInput, options: JobOptions, hooks: JobH
         videoEncoder: ec ? { codec: ec.codec, hardwareAcceleration: ec.hardwareAcceleration ?? 'no-preference', hardware: await hardwareGuess(ec) } : null,
         filters: filterHost ? { backend: filterHost.backend, measuredMs: filterHost.measuredMs } : null,
         resources: { ...ledger.counts },
-        ffmpeg: ffmpegUsed ? { loadMs: ffmpegUsed.loadMs, multiThread: ffmpegUsed.multiThread } : null,
+        ffmpeg: ffmpegUsed ? { loadMs: ffmpegUsed.loadMs, multiThread: ffmpegUsed.multiThread, ...ffmpegUsed.stats } : null,
       },
     };
   } catch (e) {

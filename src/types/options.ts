@@ -199,8 +199,11 @@ export interface TranscodeStats {
   framesOut: number;
   /** Audio packets written. */
   audioPacketsOut: number;
-  /** The ffmpeg.wasm fallback, when this job loaded it: core load time (ms) and whether the multi-thread core ran. */
-  ffmpeg?: { loadMs: number; multiThread: boolean } | null;
+  /**
+   * The ffmpeg.wasm fallback, when this job loaded it: core load time (ms), whether the multi-thread core ran, the
+   * ffmpeg/ffprobe runs, core (re)loads, and runs killed by the stall watchdog (each retried once on a fresh core).
+   */
+  ffmpeg?: { loadMs: number; multiThread: boolean; runs: number; loads: number; stalls: number } | null;
   /** framesOut / wall seconds. */
   fps: number;
   wallTimeMs: number;

@@ -46,6 +46,9 @@ for (const c of CASES) {
     expect(paths).toEqual({ ...(c.video ? { video: c.video } : {}), ...(c.audio ? { audio: c.audio } : {}) });
     expect(r.stats.resources.videoFramesCreated).toBe(r.stats.resources.videoFramesClosed);
     expect(r.stats.resources.audioDataCreated).toBe(r.stats.resources.audioDataClosed);
+    // A path through ffmpeg.wasm loaded it; runs killed by the stall watchdog (retried) are reported, not hidden.
+    expect(r.stats.ffmpeg.runs).toBeGreaterThan(0);
+    if (r.stats.ffmpeg.stalls) console.log(`${c.file}: ${r.stats.ffmpeg.stalls} ffmpeg.wasm run(s) hung and were retried`);
 
     const out = resolve(uploadDir, name);
     const inP = probe(input, true);
