@@ -3,6 +3,7 @@
  * screenshot helper that attaches each panel's screenshot to the report, and ffprobe for downloads.
  */
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 
 export interface ConsoleWatch {
@@ -44,6 +45,16 @@ export function ffprobe(file: string): Probe {
 export async function openPanel(page: Page, name: 'Convert' | 'Filters' | 'Thumbnails' | 'Live' | 'Capabilities'): Promise<void> {
   await page.getByRole('tab', { name }).click();
   await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
+}
+
+/**
+ * Accessibility check with axe-core: WCAG 2.0/2.1 A and AA rules plus axe's best practices, on the page as it is
+ * now (run it once a panel shows its content). Fails with each violation's rule, impact and first elements.
+ */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found, `axe violations on ${where}`).toEqual([]);
 }
 
 export { expect };

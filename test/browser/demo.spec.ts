@@ -2,7 +2,7 @@
 // ../shared/media. Downloads are checked with ffprobe; every panel is screenshotted; any console error fails.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, ffprobe, openPanel, screenshot } from './demo-fixtures';
+import { test, expect, expectAccessible, ffprobe, openPanel, screenshot } from './demo-fixtures';
 import { mediaPath, uploadDir } from './media';
 
 test.describe.configure({ mode: 'parallel' });
@@ -38,6 +38,7 @@ test('convert: the bundled sample, trimmed on the timeline and scaled, downloads
   expect(meta.h).toBe(240);
   expect(meta.d).toBeGreaterThan(1.9);
   await screenshot(page, testInfo, 'panel-convert');
+  await expectAccessible(page, 'the convert panel with a finished conversion');
   const file = await download(page, 'sample.mp4');
   const out = ffprobe(file);
   rmSync(file);
@@ -144,6 +145,7 @@ test('filters: grayscale on a paused frame (pixel check), live parameters, playb
   await expect(page.locator('#shader-errors')).toContainText('ERROR');
   await expect(source).toHaveAttribute('aria-invalid', 'true');
   await screenshot(page, testInfo, 'panel-filters-shader-error');
+  await expectAccessible(page, 'the filters panel with a shader error shown');
   await source.fill(good);
   await panel.getByRole('button', { name: 'Compile and apply' }).click();
   await expect(page.locator('#shader-errors')).toBeHidden();
@@ -176,6 +178,7 @@ test('thumbnails: contact sheet of N frames; a click opens the frame at full siz
   const full = await page.locator('#thumbs-full').evaluate(async (img: HTMLImageElement) => { await img.decode(); return img.naturalWidth; });
   expect(full).toBe(640);
   await screenshot(page, testInfo, 'panel-thumbnails-full-frame');
+  await expectAccessible(page, 'the thumbnails panel with the full-size frame dialog open');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(second).toBeFocused();
@@ -191,6 +194,7 @@ test('capabilities: codecs (hardware/software), platform features and framepipe 
   await expect(page.locator('[data-feature="WASM SIMD"]')).toContainText('✓');
   await expect(page.locator('#caps-paths')).toContainText('Built-in filters:');
   await screenshot(page, testInfo, 'panel-capabilities');
+  await expectAccessible(page, 'the capabilities panel');
 });
 
 test('layout: 375 px wide without horizontal overflow; tabs work from the keyboard', async ({ page, watch }, testInfo) => {
@@ -204,6 +208,7 @@ test('layout: 375 px wide without horizontal overflow; tabs work from the keyboa
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, `${name} panel overflows horizontally`).toBeLessThanOrEqual(0);
     await screenshot(page, testInfo, `mobile-${name.toLowerCase()}`);
+    await expectAccessible(page, `the ${name} panel at 375 px`);
   }
   // WAI-ARIA tabs: arrow keys move the selection and focus.
   await page.getByRole('tab', { name: 'Capabilities' }).focus();
@@ -224,6 +229,7 @@ test('live without a camera: falls back to the bundled sample, previews and reco
   await expect.poll(() => page.locator('#live-preview').evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.5);
   await expect.poll(() => page.locator('#live-facts').evaluate((d) => Number(d.dataset.fragments ?? 0)), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
   await screenshot(page, testInfo, 'panel-live-no-camera');
+  await expectAccessible(page, 'the live panel while live');
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.locator('#live-status')).toHaveText('Stopped.', { timeout: 30_000 });
   await expect(page.locator('#live-recording')).toContainText('Download recording');
