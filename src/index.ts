@@ -9,6 +9,7 @@ export type {
   MediaInput, TranscodeOptions, TranscodeResult, TranscodeStats, ResourceCounts, VideoOutputOptions, AudioOutputOptions,
   VideoCodecName, FitMode, TrimRange, Progress, Plan, TrackPlan, TrackAction,
 } from './types/options';
+export { capabilities, type Capabilities, type VideoCodecCapability, type AudioCodecCapability, type InputVideoCodec, type InputAudioCodec } from './capabilities';
 export { frames, thumbnails, contactSheet, type FramesOptions, type Thumbnail, type ThumbnailSet, type ThumbnailOptions, type ThumbnailType } from './frame-access';
 export type { Filter, FilterBackendChoice } from './filter/wire';
 export { createFilterPipeline, type FilterPipeline, type FilterPipelineOptions } from './filter/filter-pipeline';

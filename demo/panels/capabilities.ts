@@ -1,28 +1,26 @@
 /**
  * Panel 5: capabilities. What this browser decodes and encodes (WebCodecs `isConfigSupported`, probed with
  * `hardwareAcceleration: 'prefer-hardware'` and `'prefer-software'`), the platform features framepipe uses, and
- * the path framepipe takes for each kind of input and output here.
+ * the path framepipe takes for each kind of input and output here (framepipe's `capabilities()`).
  */
-import { createFilterPipeline } from '../../src/index';
+import { capabilities, createFilterPipeline, type InputAudioCodec, type InputVideoCodec } from '../../src/index';
 import { describeError, h } from '../lib/dom';
 
-interface VideoCodecRow { name: string; codec: string; input: string }
+interface VideoCodecRow { key: InputVideoCodec; name: string; codec: string; input: string }
 const VIDEO: VideoCodecRow[] = [
-  { name: 'H.264 (AVC) High', codec: 'avc1.640028', input: 'MP4/MOV' },
-  { name: 'HEVC (H.265) Main', codec: 'hvc1.1.6.L93.B0', input: 'MP4/MOV (iPhone)' },
-  { name: 'VP8', codec: 'vp8', input: 'WebM' },
-  { name: 'VP9 profile 0', codec: 'vp09.00.31.08', input: 'WebM/MP4' },
-  { name: 'AV1 Main', codec: 'av01.0.05M.08', input: 'WebM/MP4' },
+  { key: 'avc', name: 'H.264 (AVC) High', codec: 'avc1.640028', input: 'MP4/MOV' },
+  { key: 'hevc', name: 'HEVC (H.265) Main', codec: 'hvc1.1.6.L93.B0', input: 'MP4/MOV (iPhone)' },
+  { key: 'vp8', name: 'VP8', codec: 'vp8', input: 'WebM' },
+  { key: 'vp9', name: 'VP9 profile 0', codec: 'vp09.00.31.08', input: 'WebM/MP4' },
+  { key: 'av1', name: 'AV1 Main', codec: 'av01.0.05M.08', input: 'WebM/MP4' },
 ];
-const AUDIO = [
-  { name: 'AAC-LC', codec: 'mp4a.40.2' },
-  { name: 'Opus', codec: 'opus' },
-  { name: 'MP3', codec: 'mp3' },
-  { name: 'FLAC', codec: 'flac' },
-  { name: 'Vorbis', codec: 'vorbis' },
+const AUDIO: Array<{ key: InputAudioCodec; name: string; codec: string }> = [
+  { key: 'aac', name: 'AAC-LC', codec: 'mp4a.40.2' },
+  { key: 'opus', name: 'Opus', codec: 'opus' },
+  { key: 'mp3', name: 'MP3', codec: 'mp3' },
+  { key: 'flac', name: 'FLAC', codec: 'flac' },
+  { key: 'vorbis', name: 'Vorbis', codec: 'vorbis' },
 ];
-/** Output codecs framepipe can write (TranscodeOptions.video.codec). */
-const OUTPUT_VIDEO: Record<string, string> = { 'avc1.640028': 'avc', 'vp09.00.31.08': 'vp9', 'av01.0.05M.08': 'av1' };
 
 type Support = { any: boolean; hw: boolean; sw: boolean };
 
@@ -121,23 +119,25 @@ export function mountCapabilities(root: HTMLElement): void {
 
   void (async () => {
     try {
-      const [videoRows, audioRows, plat] = await Promise.all([
+      // The hardware/software columns are this page's own probes; the path column is framepipe's capabilities().
+      const [videoRows, audioRows, plat, caps] = await Promise.all([
         Promise.all(VIDEO.map(async (v) => ({ v, dec: await videoDecode(v.codec), enc: await videoEncode(v.codec) }))),
         Promise.all(AUDIO.map(async (a) => ({ a, dec: await audioDecode(a.codec), enc: await audioEncode(a.codec) }))),
         platform(),
+        capabilities(),
       ]);
       videoBody.replaceChildren(...videoRows.map(({ v, dec, enc }) => {
-        const out = OUTPUT_VIDEO[v.codec];
-        const decPath = dec.any ? 'decode: WebCodecs' : 'decode: ffmpeg.wasm (ffmpeg-decode)';
-        const encPath = out ? (enc.any ? `encode: WebCodecs (video.codec '${out}')` : `encode: not available ('${out}' fails with UNSUPPORTED_CODEC)`) : 'not an output codec';
+        const c = caps.video[v.key];
+        const decPath = c.decode === 'webcodecs' ? 'decode: WebCodecs' : 'decode: ffmpeg.wasm (ffmpeg-decode)';
+        const encPath = c.encode ? `encode: WebCodecs as ${c.codec} (video.codec '${v.key}')` : v.key === 'hevc' || v.key === 'vp8' ? 'not an output codec' : `encode: not available ('${v.key}' fails with UNSUPPORTED_CODEC)`;
         return h('tr', { 'data-codec': v.codec }, h('th', { scope: 'row' }, v.name), h('td', {}, h('code', {}, v.codec)), cell(dec), cell(enc), h('td', { class: 'small' }, `${decPath}; ${encPath}`));
       }));
       audioBody.replaceChildren(...audioRows.map(({ a, dec, enc }) => {
-        const path = a.codec === 'mp4a.40.2'
-          ? `copy when unchanged; encode: ${enc.any ? 'WebCodecs' : 'ffmpeg.wasm (ffmpeg-encode)'}`
-          : a.codec === 'opus' ? `copy, or encode: ${enc.any ? 'WebCodecs' : 'unavailable'}`
-            : a.codec === 'mp3' ? 'copy into MP4' : `decode: ${dec.any ? 'WebCodecs' : 'ffmpeg.wasm'}, then → Opus`;
-        return h('tr', { 'data-codec': a.codec }, h('th', { scope: 'row' }, a.name), h('td', {}, h('code', {}, a.codec)), cell(dec, true), cell(enc, true), h('td', { class: 'small' }, path));
+        const c = caps.audio[a.key];
+        const copy = c.copyToMp4 ? 'copy into MP4 when unchanged' : 'cannot go into MP4: re-encoded to Opus';
+        const encode = c.encode === 'webcodecs' ? '; encode: WebCodecs' : c.encode === 'ffmpeg' ? '; encode: ffmpeg.wasm (ffmpeg-encode)' : '';
+        const decode = `; decode: ${c.decode === 'webcodecs' ? 'WebCodecs' : 'ffmpeg.wasm (ffmpeg-decode)'}`;
+        return h('tr', { 'data-codec': a.codec }, h('th', { scope: 'row' }, a.name), h('td', {}, h('code', {}, a.codec)), cell(dec, true), cell(enc, true), h('td', { class: 'small' }, `${copy}${decode}${encode}`));
       }));
       platformList.replaceChildren(...plat.flatMap(([k, ok, info]) => [h('dt', {}, k), h('dd', { class: ok ? 'yes' : 'no', 'data-feature': k }, `${ok ? '✓' : '✗'} ${info}`)]));
 
@@ -151,17 +151,15 @@ export function mountCapabilities(root: HTMLElement): void {
       } catch (e) {
         filterLine = `Built-in filters: unavailable (${describeError(e)}).`;
       }
-      const avc = videoRows.find((r) => r.v.codec.startsWith('avc1'))!;
-      const hevc = videoRows.find((r) => r.v.codec.startsWith('hvc1'))!;
-      const aac = audioRows.find((r) => r.a.codec === 'mp4a.40.2')!;
+      const f = caps.features;
       paths.replaceChildren(...[
-        `MP4/MOV/fragmented MP4 with H.264/VP9/AV1: demux with mp4box.js, ${avc.dec.any ? 'decode and encode with WebCodecs' : 'decode with ffmpeg.wasm'} (path webcodecs).`,
-        `HEVC in MP4/MOV: ${hevc.dec.any ? 'WebCodecs decodes it (path webcodecs)' : 'ffmpeg.wasm decodes it (path ffmpeg-decode)'}.`,
+        `MP4/MOV/fragmented MP4 with H.264/VP9/AV1: demux with mp4box.js, ${caps.video.avc.decode === 'webcodecs' ? 'decode and encode with WebCodecs' : 'decode with ffmpeg.wasm'} (path webcodecs).`,
+        `HEVC in MP4/MOV: ${caps.video.hevc.decode === 'webcodecs' ? 'WebCodecs decodes it (path webcodecs)' : 'ffmpeg.wasm decodes it (path ffmpeg-decode)'}.`,
         'WebM, MKV, MPEG-TS, FLV, Ogg: ffmpeg.wasm remuxes to fragmented MP4, then WebCodecs (path ffmpeg-remux); codecs WebCodecs lacks (VP8 in some builds, MPEG-2, Indeo…) decode in ffmpeg.wasm (ffmpeg-decode).',
-        `AAC output: ${aac.enc.any ? 'WebCodecs AudioEncoder' : 'ffmpeg.wasm encoder (path ffmpeg-encode)'}.`,
-        `ffmpeg.wasm core: ${window.crossOriginIsolated ? 'multi-thread (page is cross-origin isolated)' : 'single-thread (page is not cross-origin isolated)'}, loaded only when a track needs it.`,
+        `AAC output: ${caps.audio.aac.encode === 'webcodecs' ? 'WebCodecs AudioEncoder' : 'ffmpeg.wasm encoder (path ffmpeg-encode)'}.`,
+        `ffmpeg.wasm core: ${caps.ffmpegThreads === 'multi' ? 'multi-thread (page is cross-origin isolated)' : 'single-thread (page is not cross-origin isolated)'}, loaded only when a track needs it.`,
         filterLine,
-        `Live: ${typeof (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor !== 'undefined' ? 'camera frames go straight to the live worker (MediaStreamTrackProcessor)' : 'no MediaStreamTrackProcessor: live capture unavailable'}; upload over ${typeof WebTransport !== 'undefined' ? 'WebSocket or WebTransport' : 'WebSocket'}.`,
+        `Live: ${f.mediaStreamTrackProcessor ? 'camera frames go straight to the live worker (MediaStreamTrackProcessor)' : 'no MediaStreamTrackProcessor: live capture unavailable'}; upload over ${f.webTransport ? 'WebSocket or WebTransport' : 'WebSocket'}.`,
       ].map((t) => h('li', {}, t)));
       status.textContent = 'Done.';
       root.dataset.ready = 'true';

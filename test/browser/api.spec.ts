@@ -22,6 +22,56 @@ test('plan() describes every track before any work and matches what transcode ra
   expect(r.plan).toEqual(plan);
 });
 
+test('capabilities() matches WebCodecs itself and the paths plan() takes on real files', async ({ harness }) => {
+  const r = await harness.evaluate(async () => {
+    const fp = (window as any).framepipe;
+    const t0 = performance.now();
+    const caps = await fp.capabilities();
+    const ms = performance.now() - t0;
+    const ok = async (p: Promise<{ supported?: boolean }>) => (await p.catch(() => ({ supported: false }))).supported === true;
+    // Asked independently, with the configs of the real corpus files rather than capabilities()' own strings.
+    const direct = {
+      hevc: await ok(VideoDecoder.isConfigSupported({ codec: 'hev1.1.6.L120.90', codedWidth: 1920, codedHeight: 1080 })),
+      vp8: await ok(VideoDecoder.isConfigSupported({ codec: 'vp8', codedWidth: 1920, codedHeight: 1080 })),
+      avcEncode: await ok(VideoEncoder.isConfigSupported({ codec: 'avc1.64001f', width: 1280, height: 720 })),
+      aacEncode: await ok(AudioEncoder.isConfigSupported({ codec: 'mp4a.40.2', sampleRate: 48000, numberOfChannels: 2, bitrate: 128000 })),
+      vorbisDecode: await ok(AudioDecoder.isConfigSupported({ codec: 'vorbis', sampleRate: 48000, numberOfChannels: 2 })),
+    };
+    const hevc = await fp.plan('/media/hevc-hev1-aac_1920x1080p30_10s.mp4', { video: { codec: 'avc' } });
+    const aac = await fp.plan('/media/h264-high-aac_flower_960x540_5s.mp4', { audio: { codec: 'aac', bitrate: 96_000 } }); // a new bitrate: re-encoded, not copied
+    return {
+      caps, ms, direct,
+      hevcPath: hevc.tracks.find((t: any) => t.kind === 'video').path,
+      aacPath: aac.tracks.find((t: any) => t.kind === 'audio').path,
+    };
+  });
+  console.log(`capabilities() in ${r.ms.toFixed(0)} ms:`, JSON.stringify(r.caps));
+  const { caps } = r;
+  // Agreement with WebCodecs asked directly …
+  expect(caps.video.hevc.decode).toBe(r.direct.hevc ? 'webcodecs' : 'ffmpeg');
+  expect(caps.video.vp8.decode).toBe(r.direct.vp8 ? 'webcodecs' : 'ffmpeg');
+  expect(caps.video.avc.encode).toBe(r.direct.avcEncode ? 'webcodecs' : null);
+  expect(caps.audio.aac.encode).toBe(r.direct.aacEncode ? 'webcodecs' : 'ffmpeg');
+  expect(caps.audio.vorbis.decode).toBe(r.direct.vorbisDecode ? 'webcodecs' : 'ffmpeg');
+  // … and with the planner on real files.
+  expect(r.hevcPath).toBe(caps.video.hevc.decode === 'ffmpeg' ? 'ffmpeg-decode' : 'webcodecs');
+  expect(r.aacPath).toBe(caps.audio.aac.encode === 'ffmpeg' ? 'ffmpeg-encode' : 'webcodecs');
+  // This machine's Chromium (see the brief): H.264/VP8/VP9/AV1 decode, no HEVC; H.264/VP9/AV1 encode; Opus but
+  // no AAC encoder. HEVC and VP8 are input-only codecs for framepipe.
+  expect(caps.video.avc).toMatchObject({ decode: 'webcodecs', encode: 'webcodecs' });
+  expect(caps.video.avc.codec).toMatch(/^avc1\.64/);
+  expect(caps.video.hevc).toMatchObject({ decode: 'ffmpeg', encode: null });
+  expect(caps.video.vp8).toMatchObject({ decode: 'webcodecs', encode: null });
+  expect(caps.video.vp9).toMatchObject({ decode: 'webcodecs', encode: 'webcodecs' });
+  expect(caps.video.av1).toMatchObject({ decode: 'webcodecs', encode: 'webcodecs' });
+  expect(caps.audio.opus).toMatchObject({ decode: 'webcodecs', encode: 'webcodecs', copyToMp4: true });
+  expect(caps.audio.aac).toMatchObject({ decode: 'webcodecs', encode: 'ffmpeg', copyToMp4: true });
+  expect(caps.audio.flac).toMatchObject({ encode: null, copyToMp4: false });
+  // The harness page is served with COOP/COEP: isolated, so the fallback would run multi-threaded.
+  expect(caps.features).toMatchObject({ webCodecs: true, wasmSimd: true, crossOriginIsolated: true, mediaStreamTrackProcessor: true, mediaSource: true, webTransport: true, opfs: true });
+  expect(caps.ffmpegThreads).toBe('multi');
+});
+
 test('trim: exact frames of [1 s, 3 s), audio cut to 2 s, timestamps rebased to 0', async ({ harness }) => {
   const r = await run(harness, { input: `/media/${FLOWER}`, upload: 'trim.mp4', options: { trim: { start: 1_000_000, end: 3_000_000 }, audio: { codec: 'opus' } } });
   expect(r.error).toBeUndefined();

@@ -193,6 +193,11 @@ test('capabilities: codecs (hardware/software), platform features and framepipe 
   await expect(page.locator('[data-feature="crossOriginIsolated"]')).toContainText('✓');
   await expect(page.locator('[data-feature="WASM SIMD"]')).toContainText('✓');
   await expect(page.locator('#caps-paths')).toContainText('Built-in filters:');
+  // The path column comes from framepipe's capabilities(): HEVC decodes and AAC encodes through ffmpeg.wasm here.
+  await expect(page.locator('#caps-video tr[data-codec="hvc1.1.6.L93.B0"] td').last()).toContainText('decode: ffmpeg.wasm (ffmpeg-decode); not an output codec');
+  await expect(page.locator('#caps-video tr[data-codec="avc1.640028"] td').last()).toContainText('encode: WebCodecs as avc1.64');
+  await expect(page.locator('#caps-audio tr[data-codec="mp4a.40.2"] td').last()).toContainText('encode: ffmpeg.wasm (ffmpeg-encode)');
+  await expect(page.locator('#caps-audio tr[data-codec="flac"] td').last()).toContainText('re-encoded to Opus');
   await screenshot(page, testInfo, 'panel-capabilities');
   await expectAccessible(page, 'the capabilities panel');
 });
