@@ -62,7 +62,9 @@ async function startPipeline(useWorker: boolean): Promise<Pipeline> {
 
 /**
  * Reports, before any decoding, what {@link transcode} would do with each track: copy / transcode / drop, the
- * reason, the decoder and encoder configs and the output size. Reads only the container header (`moov`).
+ * reason, the path (`webcodecs`, `copy`, `ffmpeg-remux`, `ffmpeg-decode`, `ffmpeg-encode`), the decoder and encoder
+ * configs and the output size. For MP4/MOV it reads only the container header (`moov`); other containers are first
+ * remuxed by the ffmpeg.wasm fallback (the whole input is read once), unless `fallback: 'never'`.
  *
  * @param input File, Blob, bytes, or a URL (read with HTTP range requests).
  * @throws FramepipeError `UNSUPPORTED_CONTAINER`, `UNSUPPORTED_CODEC`, `CORRUPT_INPUT`, `NO_TRACKS`, `INPUT_READ_ERROR`.
@@ -86,12 +88,18 @@ export async function plan(input: MediaInput, options: TranscodeOptions = {}): P
  * presentation timestamps in µs carried through (VFR stays VFR unless `video.framerate` is set), audio copied
  * when it needs no change, else Opus.
  *
- * @param input File, Blob, bytes, or a URL (read with HTTP range requests; never loaded whole).
+ * Per track it takes the fastest path that works (see {@link plan}): WebCodecs where it can, and the ffmpeg.wasm
+ * fallback (lazy-loaded, self-hosted) to remux other containers, decode codecs WebCodecs lacks (HEVC here) and
+ * encode AAC where WebCodecs has no AAC encoder; `fallback: 'never' | 'always'` forbids or forces it.
+ *
+ * @param input File, Blob, bytes, or a URL (MP4/MOV: read with HTTP range requests, never loaded whole; inputs for
+ *   ffmpeg.wasm are fetched whole, as it cannot range-read).
  * @param options See {@link TranscodeOptions}. Times in µs, bitrates in bits/s.
- * @returns The output Blob, the executed plan and stats (frames in/out, fps, bytes, resource counts).
- * @throws FramepipeError with `code`: `UNSUPPORTED_CONTAINER` (WebM, MKV, TS, FLV, AVI, Ogg, MP3…),
- *   `UNSUPPORTED_CODEC` (e.g. HEVC where the browser lacks a decoder), `CORRUPT_INPUT` (truncated/garbage),
- *   `ABORTED` (the signal fired), `DECODER_ERROR`, `ENCODER_ERROR`, `MUXER_ERROR`, `INPUT_READ_ERROR`, `NO_TRACKS`.
+ * @returns The output Blob, the executed plan and stats (frames in/out, fps, bytes, resource counts, ffmpeg.wasm).
+ * @throws FramepipeError with `code`: `UNSUPPORTED_CONTAINER` (non-MP4 input with `fallback: 'never'`),
+ *   `UNSUPPORTED_CODEC` (no decoder/encoder here, ffmpeg.wasm included, or `fallback: 'never'`), `CORRUPT_INPUT`
+ *   (truncated/garbage), `ABORTED` (the signal fired), `DECODER_ERROR`, `ENCODER_ERROR`, `MUXER_ERROR`,
+ *   `INPUT_READ_ERROR`, `NO_TRACKS`, `FILTER_ERROR`, `WORKER_ERROR` (a worker or the ffmpeg.wasm core failed).
  * @throws TypeError / RangeError for invalid options (synchronously validated before any work).
  */
 export async function transcode(input: MediaInput, options: TranscodeOptions = {}): Promise<TranscodeResult> {
