@@ -53,7 +53,8 @@ export function mountLive(root: HTMLElement): void {
   const certHash = h('input', { id: 'live-cert-hash', type: 'text', value: cfg.certHashBase64, placeholder: 'base64 SHA-256 of the WebTransport certificate' });
   const streamName = h('input', { id: 'live-stream', type: 'text', value: cfg.stream, placeholder: cfg.tokenEndpoint ? 'new name per start' : 'cam-1', pattern: '[A-Za-z0-9][A-Za-z0-9_\\-]{0,63}' });
   const token = h('input', { id: 'live-token', type: 'text', value: cfg.token, placeholder: cfg.tokenEndpoint ? 'issued by npm start' : 'exp.signature from your backend', autocomplete: 'off' });
-  const editor = new FilterEditor({ legend: 'Filters (in the live worker, applied at Start)', kinds: ['grayscale', 'colorAdjust', 'blur', 'sharpen', 'overlay', 'chromaKey', 'fade'], initial: ['overlay'], onChange: () => {} });
+  // Changes while live go to pipeline.setFilters() (debounced: sliders fire on every step).
+  const editor = new FilterEditor({ legend: 'Filters (in the live worker; changes apply while live)', kinds: ['grayscale', 'colorAdjust', 'blur', 'sharpen', 'overlay', 'chromaKey', 'fade'], initial: ['overlay'], onChange: (change) => applyFiltersLive(change) });
 
   const startBtn = h('button', { type: 'button', id: 'live-start' }, 'Start');
   const stopBtn = h('button', { type: 'button', id: 'live-stop', class: 'secondary', disabled: true }, 'Stop');
@@ -123,6 +124,25 @@ export function mountLive(root: HTMLElement): void {
   );
 
   let pipeline: LivePipeline | null = null;
+  /** Source size the running pipeline's filters were built for. */
+  let filterSize = { width: 1280, height: 720 };
+  let applyTimer: ReturnType<typeof setTimeout> | undefined;
+  let structureChanged = false;
+  function applyFiltersLive(change: 'structure' | 'value'): void {
+    if (pipeline?.state !== 'live') return;
+    structureChanged ||= change === 'structure';
+    clearTimeout(applyTimer);
+    applyTimer = setTimeout(() => {
+      const p = pipeline;
+      if (p?.state !== 'live') return;
+      const announce = structureChanged;
+      structureChanged = false;
+      p.setFilters(editor.build(filterSize.width, filterSize.height)).then(
+        () => { if (announce) note(`Filters now: ${editor.types.join(' → ') || 'none'}.`); },
+        (e) => note(`Filters not changed: ${describeError(e)}`, 'error'),
+      );
+    }, 200);
+  }
   let uploader: IngestUploader | null = null;
   let recorder: Recorder | null = null;
   let pollTimer: ReturnType<typeof setInterval> | null = null;
@@ -197,8 +217,9 @@ export function mountLive(root: HTMLElement): void {
       const src = await openSource();
       source = src.source;
       const rends = renditions(src.width, src.height);
+      filterSize = { width: src.width || 1280, height: src.height || 720 };
       const live = createLivePipeline(src.source, {
-        filters: editor.build(src.width || 1280, src.height || 720),
+        filters: editor.build(filterSize.width, filterSize.height),
         renditions: rends,
         fragmentDurationUs: 500_000,
         keyframeIntervalUs: 2_000_000,

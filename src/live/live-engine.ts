@@ -87,6 +87,12 @@ export class LiveEngine {
   #o!: EngineOptions;
   #lanes: Lane[] = [];
   #host: FilterHost | null = null;
+  /** Chains replaced by setFilters(), closed once the frame in flight (if any) is done with them. */
+  #retired: FilterHost[] = [];
+  /** Frame size into the filters, and what the encoders take (fixed once live). */
+  #inSize: [number, number] = [0, 0];
+  #outSize: [number, number] = [0, 0];
+  #setupDone: Promise<void> | null = null;
   #t0: number | null = null;
   #configured = false;
   #startEpochMs = 0;
@@ -164,6 +170,32 @@ export class LiveEngine {
   }
 
   /**
+   * Replaces the filter chain between two frames: the frame in flight finishes with the old chain, the next one
+   * uses the new. Before the first frame it only replaces the chain the session will start with.
+   * @throws FramepipeError `FILTER_ERROR` (e.g. a shader that does not compile: the old chain keeps running);
+   *   RangeError when the new chain's output size differs from what the encoders were configured for (fixed once
+   *   live).
+   */
+  async setFilters(filters: WireFilter[], backend: FilterBackendChoice = this.#o.filterBackend): Promise<void> {
+    if (!this.#setupDone) {
+      this.#o = { ...this.#o, filters, filterBackend: backend };
+      return;
+    }
+    await this.#setupDone;
+    if (this.#stopping) return;
+    const [w, h] = this.#inSize;
+    const host = filters.length ? await FilterHost.create(filters, w, h, backend, this.#ledger, null) : null;
+    const [ow, oh] = host ? [host.width, host.height] : [w, h];
+    if (ow !== this.#outSize[0] || oh !== this.#outSize[1]) {
+      host?.close();
+      throw new RangeError(`framepipe: the new filter chain outputs ${ow}x${oh}, but this live session encodes ${this.#outSize[0]}x${this.#outSize[1]} frames (fixed once live)`);
+    }
+    if (this.#host) this.#retired.push(this.#host);
+    this.#host = host;
+    this.#o = { ...this.#o, filters, filterBackend: backend };
+  }
+
+  /**
    * Stops the source, flushes the encoders and writes the last fragments. Resolves with the final counters
    * (all frames closed). Idempotent.
    */
@@ -198,6 +230,7 @@ export class LiveEngine {
     for (const lane of this.#lanes) if (lane.encoder.state !== 'closed') lane.encoder.close();
     if (this.#audioEncoder && this.#audioEncoder.state !== 'closed') this.#audioEncoder.close();
     this.#host?.close();
+    this.#closeRetired();
     this.#ledger.closeAll();
   }
 
@@ -286,7 +319,8 @@ export class LiveEngine {
       // The first frame sizes the filters and encoders. Setting them up takes a while, during which a live source
       // moves on, so a live stream starts at the first frame after it (no hole at the start); a file waits.
       this.#configured = true;
-      await this.#setup(frame.displayWidth, frame.displayHeight);
+      this.#setupDone = this.#setup(frame.displayWidth, frame.displayHeight);
+      await this.#setupDone;
       if (this.#realtime) return;
     }
     if (this.#t0 === null) {
@@ -303,15 +337,17 @@ export class LiveEngine {
     this.#lastSourceTs = frame.timestamp;
     if (!this.#realtime) await this.#waitForRoom();
     let f = frame;
-    if (this.#host) {
+    const host = this.#host;
+    if (host) {
       const t = performance.now();
-      f = await this.#host.process(frame, frame.timestamp - this.#t0);
+      f = await host.process(frame, frame.timestamp - this.#t0);
       this.#filterMs.add(performance.now() - t, performance.now());
     }
     try {
       for (const lane of this.#lanes) this.#offer(lane, f, arrivalEpochMs);
     } finally {
       if (f !== frame) this.#ledger.close(f);
+      this.#closeRetired();
     }
   }
 
@@ -336,12 +372,18 @@ export class LiveEngine {
     lane.encoder.encode(frame, { keyFrame });
   }
 
+  #closeRetired(): void {
+    for (const h of this.#retired.splice(0)) h.close();
+  }
+
   async #setup(width: number, height: number): Promise<void> {
     const o = this.#o;
+    this.#inSize = [width, height];
     if (o.filters.length) {
       this.#host = await FilterHost.create(o.filters, width, height, o.filterBackend, this.#ledger, null);
       [width, height] = [this.#host.width, this.#host.height];
     }
+    this.#outSize = [width, height];
     const frameRate = 1e6 / this.#frameUs;
     const renditions = o.renditions.length ? o.renditions : [{}];
     const names = new Set<string>();

@@ -4,7 +4,7 @@
  */
 import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import { FramepipeError, isFramepipeError, toFramepipeError } from '../errors';
-import { toWireFilters } from '../filter/wire';
+import { toWireFilters, type Filter, type FilterBackendChoice } from '../filter/wire';
 import { installComlinkErrorHandler } from '../worker/comlink-errors';
 import { Emitter } from './emitter';
 import { ConsumerQueue, type ConsumerHandle, type ConsumerOptions, type ConsumerStats, type FragmentConsumer } from './fanout';
@@ -56,7 +56,7 @@ interface EngineHandle {
  */
 export class LivePipeline extends Emitter<LivePipelineEvents> {
   readonly #source: LiveSource;
-  readonly #options: EngineOptions;
+  #options: EngineOptions;
   readonly #useWorker: boolean;
   readonly #statsIntervalMs: number;
   #engine: EngineHandle | null = null;
@@ -109,6 +109,23 @@ export class LivePipeline extends Emitter<LivePipelineEvents> {
     this.#attached.push(entry);
     if (this.#state === 'live') this.#bind(entry);
     return q;
+  }
+
+  /**
+   * Replaces the filter chain (built-in, shader or WASM filters; not JS) without stopping: before `start()` it
+   * sets the chain the session starts with; while live the frame in flight finishes with the old chain and the
+   * next frame uses the new one. Resolves once the new chain is in place.
+   * @throws FramepipeError `FILTER_ERROR` (e.g. a shader that does not compile; the old chain keeps running);
+   *   RangeError when the new chain changes the output size (the encoders' size is fixed once live: keep a
+   *   `resize` at the end of the chain to pin it); TypeError for bad filters or a stopped pipeline.
+   */
+  async setFilters(filters: Filter[], options: { backend?: FilterBackendChoice } = {}): Promise<void> {
+    if (this.#state === 'ended' || this.#state === 'failed' || this.#state === 'stopping') throw new TypeError(`framepipe: cannot change the filters of a live pipeline in state ${this.#state}`);
+    const { wire, jsFns } = toWireFilters(filters ?? []);
+    if (jsFns.length) throw new TypeError('framepipe: JS filters are not supported in live pipelines; use built-in, shader or WASM filters');
+    const backend = options.backend ?? this.#options.filterBackend;
+    if (this.#engine) await this.#engine.api.setFilters(wire, backend);
+    this.#options = { ...this.#options, filters: wire, filterBackend: backend };
   }
 
   /** Asks every rendition (or one) for a keyframe now; it starts a new fragment. */

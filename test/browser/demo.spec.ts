@@ -233,6 +233,12 @@ test('live without a camera: falls back to the bundled sample, previews and reco
   await expect(page.locator('#live-log')).toContainText('360p 640×360');
   await expect.poll(() => page.locator('#live-preview').evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.5);
   await expect.poll(() => page.locator('#live-facts').evaluate((d) => Number(d.dataset.fragments ?? 0)), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+  // Filters change while live (LivePipeline.setFilters).
+  const livePanel = page.locator('#panel-live');
+  await livePanel.getByLabel('Filter', { exact: true }).selectOption('grayscale');
+  await livePanel.getByRole('button', { name: 'Add filter' }).click();
+  await expect(page.locator('#live-log')).toContainText('Filters now: overlay → grayscale', { timeout: 10_000 });
+  await expect(page.locator('#live-log')).not.toContainText('Filters not changed');
   await screenshot(page, testInfo, 'panel-live-no-camera');
   await expectAccessible(page, 'the live panel while live');
   await page.getByRole('button', { name: 'Stop' }).click();

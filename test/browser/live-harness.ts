@@ -180,4 +180,25 @@ function liveDropWhileUnacked(label: string, timeoutMs = 5000): Promise<number> 
   });
 }
 
+/** pipeline.setFilters(filters): 'ok', or the error's name/code/message. */
+async function liveSetFilters(filters: unknown[], backend?: 'webgl' | 'wasm') {
+  try {
+    await session!.pipeline.setFilters(filters as never, { backend });
+    return { ok: true };
+  } catch (e: any) {
+    return { ok: false, name: e.name, code: e.code, message: e.message };
+  }
+}
+
+/** Calls setFilters when the pipeline emits its `n`-th fragment; the result lands in window.liveSetFiltersResult. */
+function liveSetFiltersAfterFragments(n: number, filters: unknown[], backend?: 'webgl' | 'wasm') {
+  let seen = 0;
+  const off = session!.pipeline.on('fragment', () => {
+    if (++seen !== n) return;
+    off();
+    void liveSetFilters(filters, backend).then((r) => { (window as any).liveSetFiltersResult = r; });
+  });
+}
+
+Object.assign(window, { liveSetFilters, liveSetFiltersAfterFragments });
 Object.assign(window, { live, liveStart, liveStats, liveDrop, liveDropAfterNextFragment, liveDropWhileUnacked, liveStop, liveHarnessReady: true });

@@ -390,6 +390,41 @@ test('fileSource (camera stand-in): a file as fast as possible, no frame lost; t
   expect(errors).toEqual([]);
 });
 
+test('setFilters while live: the chain switches between two frames and stays switched; a broken shader or a size change is refused and the old chain goes on', async ({ page }) => {
+  const errors = await openHarness(page);
+  await start(page, {
+    source: { file: '/media/h264-high-aac_flower_960x540_5s.mp4', realtime: false, loop: false },
+    options: { renditions: [{ name: '540p', bitrate: 1_500_000 }], fragmentDurationUs: 0, keyframeIntervalUs: 1_000_000, filterBackend: 'wasm' },
+    consumers: [{ kind: 'recorder', label: 'rec' }],
+  });
+  const bad = await page.evaluate(() => (window as any).liveSetFilters([{ type: 'shader', glsl: 'this is not GLSL' }], 'webgl'));
+  expect(bad).toMatchObject({ ok: false, code: 'FILTER_ERROR' });
+  const resize = await page.evaluate(() => (window as any).liveSetFilters([{ type: 'resize', width: 320, height: 180 }], 'wasm'));
+  expect(resize).toMatchObject({ ok: false, name: 'RangeError' });
+  expect(resize.message).toMatch(/320x180.*960x540/);
+  await page.evaluate(() => (window as any).liveSetFiltersAfterFragments(2, [{ type: 'grayscale' }], 'wasm'));
+  await page.waitForFunction(() => (window as any).liveStats().state === 'ended', undefined, { timeout: 60_000 });
+  const r = await stop(page);
+  expect(await page.evaluate(() => (window as any).liveSetFiltersResult)).toEqual({ ok: true });
+  expect(r.errors).toEqual([]);
+  const eng = r.stats.engine;
+  expect(eng.renditions[0].framesEncoded).toBe(150);
+  expect(eng.resources.videoFramesCreated).toBe(eng.resources.videoFramesClosed);
+  // Per-frame chroma of the recording: colourful frames, then (from one frame on) grey frames only.
+  const log = execFileSync('bash', ['-c', `ffmpeg -v info -i "$0" -vf signalstats,metadata=print -f null - 2>&1 | grep -E "UAVG|VAVG"`, r.recordings.rec.path], { encoding: 'utf8' });
+  const u = [...log.matchAll(/UAVG=([\d.]+)/g)].map((m) => Number(m[1]));
+  const v = [...log.matchAll(/VAVG=([\d.]+)/g)].map((m) => Number(m[1]));
+  expect(u.length).toBe(150);
+  const grey = u.map((x, i) => Math.abs(x - 128) < 1.5 && Math.abs(v[i] - 128) < 1.5);
+  const first = grey.indexOf(true);
+  console.log(`setFilters: grey from frame ${first} of 150 (fragment 2 ends at frame 60)`);
+  expect(first).toBeGreaterThanOrEqual(60);
+  expect(grey.slice(first).every(Boolean)).toBe(true);
+  expect(grey.slice(0, first).some(Boolean)).toBe(false);
+  expect(Math.max(...u.slice(0, first).map((x, i) => Math.max(Math.abs(x - 128), Math.abs(v[i] - 128))))).toBeGreaterThan(5);
+  expect(errors).toEqual([]);
+});
+
 test('hlsSource (decode mode): the server\'s HLS output of the WebSocket test plays in hls.js and goes through a pipeline again', async ({ page }) => {
   const stream = 'live-ws-gray';
   if (!existsSync(join(dir, stream, 'index.m3u8'))) await grayUpload(page, 'ws', server.wsUrl, undefined, dir, stream);
