@@ -29,7 +29,7 @@ export function mountConvert(root: HTMLElement): void {
   const trimText = h('output', { id: 'convert-trim-text', for: 'convert-trim-start convert-trim-end' }, 'whole input');
   const strip = h('div', { class: 'timeline-strip', 'aria-hidden': 'true' });
   const selection = h('div', { class: 'timeline-selection', 'aria-hidden': 'true' });
-  const timelineNote = h('p', { class: 'muted small' });
+  const timelineNote = h('p', { id: 'convert-timeline-note', class: 'muted small' });
   const filters = new FilterEditor({ legend: 'Filters (applied in the worker before encoding)', onChange: () => refreshPlan() });
 
   const planBox = h('div', { id: 'convert-plan', class: 'plan', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Pick an input to see what framepipe will do with each track.'));
@@ -170,7 +170,9 @@ export function mountConvert(root: HTMLElement): void {
       const set = await thumbnails(blob, { count: 10 }, { height: 54, type: 'image/jpeg', quality: 0.7 });
       if (seq !== loadSeq) return;
       strip.replaceChildren(...set.items.map((t) => h('img', { src: objectUrl(t.image as Blob), alt: '', width: t.width, height: t.height })));
-      timelineNote.textContent = `${set.items.length} exact frames, ${formatBytes(set.bytesRead)} read to make them.`;
+      timelineNote.textContent = set.path === 'ffmpeg-decode'
+        ? `${set.items.length} exact frames, decoded by ffmpeg.wasm (WebCodecs has no decoder for this codec here).`
+        : `${set.items.length} exact frames, ${formatBytes(set.bytesRead)} read to make them.`;
     } catch (e) {
       if (seq !== loadSeq) return;
       timelineNote.textContent = `No timeline for this input (${isFramepipeError(e) ? e.code : describeError(e)}); trimming still works.`;

@@ -75,6 +75,31 @@ test('convert: a rotated iPhone MOV from the shared corpus comes out upright', a
   expect(out.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('opus');
 });
 
+test('convert: an HEVC MOV (no WebCodecs decoder here): timeline thumbnails and the conversion go through ffmpeg.wasm', async ({ page, watch }, testInfo) => {
+  test.setTimeout(240_000);
+  await page.goto('/demo/#convert');
+  await expect(page.locator('#convert-plan li[data-action="transcode"]')).toBeVisible();
+  await page.locator('#convert-file').setInputFiles(mediaPath('derived/hevc-hvc1-aac_flower_960x540_rot90ccw.mov'));
+  const plan = page.locator('#convert-plan');
+  await expect(plan.locator('li[data-kind="video"]')).toContainText('ffmpeg-decode', { timeout: 60_000 });
+  await expect(page.locator('.timeline-strip img')).toHaveCount(10, { timeout: 120_000 });
+  await expect(page.locator('#convert-timeline-note')).toContainText('decoded by ffmpeg.wasm');
+  // Upright (the MOV is rotated): portrait thumbnails that decode.
+  const dims = await page.locator('.timeline-strip img').evaluateAll((imgs) => Promise.all((imgs as HTMLImageElement[]).map(async (img) => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; })));
+  expect(dims.every(([w, h]) => h === 54 && w < h)).toBe(true);
+  await page.getByLabel('Max height').selectOption('480');
+  await page.getByRole('button', { name: 'Convert', exact: true }).click();
+  await expect(page.locator('#convert-status')).toContainText('Done', { timeout: 180_000 });
+  await screenshot(page, testInfo, 'panel-convert-hevc');
+  const file = await download(page, 'hevc.mp4');
+  const out = ffprobe(file);
+  rmSync(file);
+  const v = out.streams.find((s) => s.codec_type === 'video')!;
+  expect(v).toMatchObject({ codec_name: 'h264', width: 270, height: 480 });
+  expect(Number(v.nb_read_frames)).toBe(150);
+  expect(out.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+});
+
 test('convert: Cancel stops a running conversion', async ({ page, watch }) => {
   await page.goto('/demo/#convert');
   await page.locator('#convert-file').setInputFiles(mediaPath('h264-high-bframes-aac_bbb_1280x720p60_10s.mp4'));
