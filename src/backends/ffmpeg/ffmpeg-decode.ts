@@ -23,8 +23,7 @@ export interface FfmpegVideoFrame {
   width: number;
   height: number;
   /**
-   * `width×height` luma bytes, then two `⌈width/2⌉×⌈height/2⌉` chroma planes. Frames of one chunk are views of one
-   * buffer: copy the bytes if you keep a frame beyond the next chunk.
+   * `width×height` luma bytes, then two `⌈width/2⌉×⌈height/2⌉` chroma planes. Each frame owns its buffer.
    */
   data: Uint8Array;
 }
@@ -42,7 +41,8 @@ export interface DecodeVideoOptions {
   /** Memory budget of one run's raw output, bytes (default 96 MiB ≈ 32 frames of 1080p). */
   maxChunkBytes?: number;
   /**
-   * Scale every frame to this size (px, even) inside ffmpeg (bilinear), for a caller that only needs the output
+   * Scale every frame to this size (px, even) inside ffmpeg (`area` resampling: for 1080p → 720p both faster and
+   * closer to bicubic than `bilinear`, measured 49 vs 46 dB), for a caller that only needs the output
    * size: less raw data per frame, so more frames per run and fewer re-decodes from the keyframe in long GOPs.
    */
   size?: { width: number; height: number };
@@ -62,7 +62,7 @@ export function i420Size(width: number, height: number): number {
  * Chunked decode of one video stream through ffmpeg.wasm. Each chunk is one ffmpeg run:
  *
  * `-noautorotate -copyts -noaccurate_seek [-ss K] -i IN -map 0:S -vf trim=start=A:end=B,scale=out_range=tv,format=yuv420p,showinfo
- *  -fps_mode passthrough -f rawvideo OUT`
+ *  -fps_mode passthrough -f image2 -c:v rawvideo DIR/f%07d.yuv` (one file per frame)
  *
  * - `-ss K` seeks to the keyframe the chunk starts in (`-noaccurate_seek`: our own `trim` does the exact cut);
  * - `-copyts` keeps the input timestamps, so `trim` and `showinfo` see the media timeline;
@@ -83,23 +83,45 @@ export async function* decodeVideoChunks(
   const plan = planChunks(index, { startUs: opts.startUs, endUs: opts.endUs }, maxFrames, opts.chunkUs);
   const total = plan.reduce((n, c) => n + c.frames, 0);
   const frameInterval = stream.frameRate ? Math.round(1e6 / stream.frameRate) : 0;
+  const budget = opts.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
   let done = 0;
   let held: FfmpegVideoFrame | null = null;
-  opts.onProgress?.(0);
-  for (const chunk of plan) {
-    throwIfAborted(signal);
+  // The next run is started while the caller consumes this one's frames (ffmpeg works in its own worker), when
+  // both fit in 1.5× the budget; a run still pending when the caller stops early is killed.
+  const prefetch = new AbortController();
+  const onAbort = () => prefetch.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const start = (k: number) => {
     const t0 = performance.now();
-    const frames = await runChunk(runner, input, probe, stream, chunk, opts.size, (n) => opts.onProgress?.(Math.min(1, (done + n) / Math.max(1, total))), signal);
-    opts.onChunk?.({ ...chunk, framesOut: frames.length, ms: performance.now() - t0 });
-    done += frames.length;
-    for (const f of frames) {
+    const p = runChunk(runner, input, probe, stream, plan[k], opts.size, (n) => opts.onProgress?.(Math.min(1, (done + n) / Math.max(1, total))), prefetch.signal)
+      .then((frames) => ({ frames, ms: performance.now() - t0 }));
+    p.catch(() => undefined);
+    return p;
+  };
+  let pending: ReturnType<typeof start> | null = null;
+  let finished = false;
+  opts.onProgress?.(0);
+  try {
+    for (let k = 0; k < plan.length; k++) {
       throwIfAborted(signal);
-      if (held) {
-        held.duration = Math.max(0, f.timestamp - held.timestamp);
-        yield held;
+      const { frames, ms } = await (pending ?? start(k));
+      pending = k + 1 < plan.length && (plan[k].frames + plan[k + 1].frames) * frameBytes <= budget * 1.5 ? start(k + 1) : null;
+      opts.onChunk?.({ ...plan[k], framesOut: frames.length, ms });
+      done += frames.length;
+      // Frames leave the array as they are handed out, so their memory goes as the caller consumes them.
+      for (let f = frames.shift(); f; f = frames.shift()) {
+        throwIfAborted(signal);
+        if (held) {
+          held.duration = Math.max(0, f.timestamp - held.timestamp);
+          yield held;
+        }
+        held = f;
       }
-      held = f;
     }
+    finished = true;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (pending && !finished) prefetch.abort(new FramepipeError('ABORTED', 'decode stopped early'));
   }
   if (held) {
     held.duration = index.durations.get(held.timestamp) || frameInterval;
@@ -159,11 +181,11 @@ export async function decodeFramesAtWith(
     const hi = Math.max(...group);
     // ffmpeg's trim compares in the stream's time base (e.g. 1/90000 s), so the range ends half a frame after the
     // last wanted frame rather than 1 µs after it (which rounds onto that frame's own pts and drops it).
-    // Only the wanted frames are copied out.
+    // Only the wanted frames are kept.
     const endUs = hi + Math.max(1, Math.floor(durationOf(hi) / 2));
     for await (const f of decodeVideoChunks(runner, input, probe, stream, index, { stream: stream.index, startUs: lo - 1, endUs, size: opts.size, maxChunkBytes: opts.maxChunkBytes, signal: opts.signal })) {
       for (const p of wanted) {
-        if (Math.abs(f.timestamp - p) <= 1 && !found.has(p)) found.set(p, { ...f, data: f.data.slice(), timestamp: p, duration: durationOf(p) });
+        if (Math.abs(f.timestamp - p) <= 1 && !found.has(p)) found.set(p, { ...f, timestamp: p, duration: durationOf(p) });
       }
     }
     for (const p of wanted) {
@@ -178,7 +200,9 @@ async function runChunk(
   runner: FfmpegRunner, input: MountedInput, probe: FfmpegProbeResult, stream: FfmpegStreamInfo, chunk: ChunkPlan,
   size: { width: number; height: number } | undefined, onFrames: (n: number) => void, signal?: AbortSignal,
 ): Promise<FfmpegVideoFrame[]> {
-  const out = `/v${Date.now()}-${Math.random().toString(36).slice(2)}.yuv`;
+  // One file per frame (image2 muxer): a single big rawvideo file costs as much as the decode itself in MEMFS
+  // (it grows 12.5 % at a time, copying everything each time; measured 8.7 s vs 4.2 s for 250 frames of 720p).
+  const outDir = `/v${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const trim = [chunk.startUs !== null ? `start=${usToSec(chunk.startUs)}` : '', chunk.endUs !== null ? `end=${usToSec(chunk.endUs)}` : ''].filter(Boolean).join(':');
   // -ss is relative to the file's start time; +1 µs so rounding never lands it before the keyframe.
   const seek = chunk.seekUs !== null ? ['-ss', usToSec(Math.max(0, chunk.seekUs - probe.startUs + 1))] : [];
@@ -186,15 +210,15 @@ async function runChunk(
     // -progress: a line a second even while frames before the trim are decoded silently (the runner's stall watchdog).
     '-hide_banner', '-nostats', '-progress', 'pipe:1', '-stats_period', '1', '-noautorotate', '-copyts', '-noaccurate_seek', ...seek, '-i', input.path,
     '-map', `0:${stream.index}`, '-an', '-sn', '-dn',
-    '-vf', `${trim ? `trim=${trim},` : ''}scale=${size ? `w=${size.width}:h=${size.height}:flags=bilinear:` : ''}out_range=tv,format=yuv420p,showinfo`,
-    '-fps_mode', 'passthrough', '-f', 'rawvideo', out,
+    '-vf', `${trim ? `trim=${trim},` : ''}scale=${size ? `w=${size.width}:h=${size.height}:flags=area:` : ''}out_range=tv,format=yuv420p,showinfo`,
+    '-fps_mode', 'passthrough', '-f', 'image2', '-c:v', 'rawvideo', `${outDir}/f%07d.yuv`,
   ];
   let tb: { num: number; den: number } | null = null;
   const pts: number[] = [];
   const sizes: Array<[number, number, boolean]> = [];
   const r = await runner.exec(args, {
     signal,
-    output: out,
+    outputDir: outDir,
     onRetry: () => { tb = null; pts.length = 0; sizes.length = 0; },
     onLine: (line) => {
       tb ??= parseShowinfoTimeBase(line);
@@ -207,29 +231,21 @@ async function runChunk(
       onFrames(pts.length);
     },
   });
-  if (r.exitCode !== 0) {
-    await runner.remove(out);
-    throw ffmpegFailure('video decode', r.exitCode, r.lines);
-  }
-  if (pts.length === 0) {
-    await runner.remove(out);
-    return [];
-  }
-  const data = r.output ?? new Uint8Array(0);
+  if (r.exitCode !== 0) throw ffmpegFailure('video decode', r.exitCode, r.lines);
+  if (pts.length === 0) return [];
+  const files = r.outputs ?? [];
   const timeBase = tb ?? { num: 1, den: 1 };
   if (!tb) throw new FramepipeError('INTERNAL', 'ffmpeg.wasm showinfo printed no time base.', { log: r.lines.slice(-20).join('\n') });
-  const frames: FfmpegVideoFrame[] = [];
-  let off = 0;
-  for (let i = 0; i < pts.length; i++) {
-    const [w, h, fullRange] = sizes[i];
-    const n = i420Size(w, h);
-    if (off + n > data.byteLength) {
-      throw new FramepipeError('INTERNAL', `ffmpeg.wasm wrote ${data.byteLength} bytes for ${pts.length} frames of ${w}x${h}.`, { log: r.lines.slice(-20).join('\n') });
-    }
-    frames.push({ timestamp: ticksToUs(pts[i], timeBase), duration: 0, fullRange, width: w, height: h, data: data.subarray(off, off + n) });
-    off += n;
+  if (files.length !== pts.length) {
+    throw new FramepipeError('INTERNAL', `ffmpeg.wasm wrote ${files.length} frame files for ${pts.length} frames.`, { log: r.lines.slice(-20).join('\n') });
   }
-  return frames;
+  return pts.map((p, i) => {
+    const [w, h, fullRange] = sizes[i];
+    if (files[i].byteLength !== i420Size(w, h)) {
+      throw new FramepipeError('INTERNAL', `ffmpeg.wasm wrote ${files[i].byteLength} bytes for frame ${i} of ${w}x${h}.`, { log: r.lines.slice(-20).join('\n') });
+    }
+    return { timestamp: ticksToUs(p, timeBase), duration: 0, fullRange, width: w, height: h, data: files[i] };
+  });
 }
 
 /**
