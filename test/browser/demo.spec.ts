@@ -7,12 +7,15 @@ import { mediaPath, uploadDir } from './media';
 
 test.describe.configure({ mode: 'parallel' });
 
-async function download(page: import('@playwright/test').Page, name: string): Promise<string> {
+/** Clicks Download, probes the file with ffprobe (decoded frame counts), deletes it; the video stream and audio codec. */
+async function downloadAndProbe(page: import('@playwright/test').Page, name: string) {
   mkdirSync(uploadDir, { recursive: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#convert-download').click()]);
   const path = join(uploadDir, `demo-${Date.now()}-${name}`);
   await dl.saveAs(path);
-  return path;
+  const out = ffprobe(path);
+  rmSync(path);
+  return { out, video: out.streams.find((s) => s.codec_type === 'video')!, audioCodec: out.streams.find((s) => s.codec_type === 'audio')?.codec_name };
 }
 
 test('convert: the bundled sample, trimmed on the timeline and scaled, downloads a valid MP4', async ({ page, watch }, testInfo) => {
@@ -39,15 +42,12 @@ test('convert: the bundled sample, trimmed on the timeline and scaled, downloads
   expect(meta.d).toBeGreaterThan(1.9);
   await screenshot(page, testInfo, 'panel-convert');
   await expectAccessible(page, 'the convert panel with a finished conversion');
-  const file = await download(page, 'sample.mp4');
-  const out = ffprobe(file);
-  rmSync(file);
-  const v = out.streams.find((s) => s.codec_type === 'video')!;
+  const { out, video: v, audioCodec } = await downloadAndProbe(page, 'sample.mp4');
   expect(v.codec_name).toBe('h264');
   expect(v.height).toBe(240);
   expect([426, 428]).toContain(v.width);
   expect(Number(v.nb_read_frames)).toBe(60);
-  expect(out.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+  expect(audioCodec).toBe('aac');
   expect(Number(out.format.duration)).toBeGreaterThan(1.9);
   expect(Number(out.format.duration)).toBeLessThan(2.2);
 });
@@ -66,13 +66,10 @@ test('convert: a rotated iPhone MOV from the shared corpus comes out upright', a
   await page.getByRole('button', { name: 'Convert', exact: true }).click();
   await expect(page.locator('#convert-status')).toContainText('Done', { timeout: 60_000 });
   await screenshot(page, testInfo, 'panel-convert-corpus');
-  const file = await download(page, 'iphone.mp4');
-  const out = ffprobe(file);
-  rmSync(file);
-  const v = out.streams.find((s) => s.codec_type === 'video')!;
+  const { video: v, audioCodec } = await downloadAndProbe(page, 'iphone.mp4');
   expect(v).toMatchObject({ codec_name: 'h264', width: 320, height: 568 });
   expect(Number(v.nb_read_frames)).toBe(66);
-  expect(out.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('opus');
+  expect(audioCodec).toBe('opus');
 });
 
 test('convert: an HEVC MOV (no WebCodecs decoder here): timeline thumbnails and the conversion go through ffmpeg.wasm', async ({ page, watch }, testInfo) => {
@@ -91,13 +88,10 @@ test('convert: an HEVC MOV (no WebCodecs decoder here): timeline thumbnails and 
   await page.getByRole('button', { name: 'Convert', exact: true }).click();
   await expect(page.locator('#convert-status')).toContainText('Done', { timeout: 180_000 });
   await screenshot(page, testInfo, 'panel-convert-hevc');
-  const file = await download(page, 'hevc.mp4');
-  const out = ffprobe(file);
-  rmSync(file);
-  const v = out.streams.find((s) => s.codec_type === 'video')!;
+  const { video: v, audioCodec } = await downloadAndProbe(page, 'hevc.mp4');
   expect(v).toMatchObject({ codec_name: 'h264', width: 270, height: 480 });
   expect(Number(v.nb_read_frames)).toBe(150);
-  expect(out.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+  expect(audioCodec).toBe('aac');
 });
 
 test('convert: Cancel stops a running conversion', async ({ page, watch }) => {
